@@ -1,0 +1,326 @@
+"""Running counts of text signals, and the features and CDI computed from them.
+
+A :class:`TextCounts` holds only counts: words, sentences, letters, ``!``/``?``/emoji,
+psycholinguistic category hits, and hashed unigram/bigram counts. Counts add, so a profile
+built from fifty short posts equals the profile of one essay made of the same sentences,
+and no text has to be kept to update a profile. Bigrams never cross a sentence end, which
+is what makes that equality exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import chain
+
+import numpy as np
+import numpy.typing as npt
+
+from edge_client.text.hashing import count_bigrams, count_unigrams, hash_token
+from edge_client.text.lexicon import CATEGORY_NAMES, Lexicon, load_lexicon
+from edge_client.text.tokenizer import TokenKind, kind_of, scan
+
+__all__ = [
+    "CDI_NEGATIVE",
+    "CDI_POSITIVE",
+    "DENSE_FEATURE_NAMES",
+    "TextCounts",
+    "cdi",
+    "dense_features",
+    "extract",
+    "token_names",
+]
+
+CDI_POSITIVE: tuple[str, ...] = ("article", "prep")
+"""Categories that raise the Categorical-Dynamic Index (Pennebaker et al. 2014)."""
+CDI_NEGATIVE: tuple[str, ...] = (
+    "ppron",
+    "ipron",
+    "auxverb",
+    "conj",
+    "adverb",
+    "negate",
+)
+"""Categories that lower the Categorical-Dynamic Index."""
+
+_STYLOMETRIC = (
+    "word_length",
+    "words_per_sentence",
+    "type_token_ratio",
+    "exclamations",
+    "questions",
+    "emoji",
+    "cdi",
+)
+DENSE_FEATURE_NAMES: tuple[str, ...] = tuple(f"pct_{c}" for c in CATEGORY_NAMES) + _STYLOMETRIC
+"""Names of :func:`dense_features`, in order. ``pct_*`` are percent of words;
+``exclamations``, ``questions`` and ``emoji`` are per 100 words."""
+
+_CAT_INDEX = {name: i for i, name in enumerate(CATEGORY_NAMES)}
+
+
+@dataclass
+class TextCounts:
+    """Additive counts of the signals in some amount of text.
+
+    Attributes
+    ----------
+    words : float
+        Word and number tokens (the denominator of every percentage).
+    sentences : float
+        Sentences (a text's end closes its last sentence).
+    letters : float
+        Characters in word tokens.
+    exclamations, questions, emoji : float
+        Runs of ``!``, runs of ``?``, emoji.
+    categories : numpy.ndarray
+        Hits per category of :data:`edge_client.text.lexicon.CATEGORY_NAMES`.
+    unigrams, bigrams : dict of int to float
+        Hashed n-gram counts (32-bit CRC keys); never the n-grams themselves.
+    """
+
+    words: float = 0.0
+    sentences: float = 0.0
+    letters: float = 0.0
+    exclamations: float = 0.0
+    questions: float = 0.0
+    emoji: float = 0.0
+    categories: npt.NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros(len(CATEGORY_NAMES), np.float64)
+    )
+    unigrams: dict[int, float] = field(default_factory=dict)
+    bigrams: dict[int, float] = field(default_factory=dict)
+
+    def add(self, other: TextCounts) -> None:
+        """Add another text's counts to these, in place."""
+        if self.words == 0 and not self.unigrams and not self.bigrams and not self.sentences:
+            # Fast path (first text after a reset): adopt copies instead of merging.
+            self.words, self.sentences, self.letters = other.words, other.sentences, other.letters
+            self.exclamations, self.questions, self.emoji = (
+                other.exclamations,
+                other.questions,
+                other.emoji,
+            )
+            self.categories = self.categories + other.categories
+            self.unigrams = dict(other.unigrams)
+            self.bigrams = dict(other.bigrams)
+            return
+        self.words += other.words
+        self.sentences += other.sentences
+        self.letters += other.letters
+        self.exclamations += other.exclamations
+        self.questions += other.questions
+        self.emoji += other.emoji
+        self.categories += other.categories
+        for mine, theirs in ((self.unigrams, other.unigrams), (self.bigrams, other.bigrams)):
+            get = mine.get
+            for key, count in theirs.items():
+                mine[key] = get(key, 0.0) + count
+
+    def scale(self, factor: float) -> None:
+        """Multiply every count by ``factor`` in place (profile decay).
+
+        Hashed counts that fall below 0.01 are dropped so a decayed profile shrinks.
+        """
+        if not 0.0 <= factor <= 1.0:
+            raise ValueError(f"decay factor must be in [0, 1], got {factor}")
+        self.words *= factor
+        self.sentences *= factor
+        self.letters *= factor
+        self.exclamations *= factor
+        self.questions *= factor
+        self.emoji *= factor
+        self.categories *= factor
+        for bag in (self.unigrams, self.bigrams):
+            for key in list(bag):
+                value = bag[key] * factor
+                if value < 0.01:
+                    del bag[key]
+                else:
+                    bag[key] = value
+
+    def copy(self) -> TextCounts:
+        """Return an independent copy."""
+        return TextCounts(
+            self.words,
+            self.sentences,
+            self.letters,
+            self.exclamations,
+            self.questions,
+            self.emoji,
+            self.categories.copy(),
+            dict(self.unigrams),
+            dict(self.bigrams),
+        )
+
+
+def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False) -> TextCounts:
+    """Count the signals in one text.
+
+    Parameters
+    ----------
+    text : str
+        User text; any string, including the empty one.
+    lexicon : Lexicon, optional
+        Category word lists (default: the packaged ones).
+    bigrams : bool, default False
+        Also count hashed bigrams (within sentences). The shipped models use unigrams
+        only, so the profiler skips bigrams unless a model asks for them.
+
+    Returns
+    -------
+    TextCounts
+        The text's counts. The text itself is not kept.
+    """
+    lex = lexicon if lexicon is not None else load_lexicon()
+    cache = _token_info_cache(lex)
+    get = cache.get
+    # One cached lookup per token gives (hash, categories, kind code, letters); the rest
+    # is counted in bulk.
+    infos = [get(tok) or _token_info(lex, cache, tok) for tok in scan(text)]
+    if not infos:
+        return TextCounts()
+    hashes, cat_lists, kinds, letters = zip(*infos, strict=True)
+    code = np.array(kinds, np.int8)
+    ends = code >= _END
+    # A sentence closes where a non-ending token is followed by an ending one, and at the
+    # end of the text.
+    sentences = int(np.count_nonzero(ends[1:] & ~ends[:-1])) + int(not ends[-1])
+    hashed = code != _END  # "." runs are not hashed; "!" and "?" are
+    seq = np.array(hashes, np.uint64)
+    seq[~hashed] = _BREAK
+    unigrams = count_unigrams(seq, _BREAK)
+    pairs: dict[int, float] = {}
+    if bigrams:
+        within = seq.copy()
+        within[ends] = _BREAK  # no bigram touches a sentence-ending token
+        pairs = count_bigrams(within, _BREAK)
+    categories = np.bincount(
+        np.fromiter(chain.from_iterable(cat_lists), np.intp), minlength=len(CATEGORY_NAMES)
+    ).astype(np.float64)
+    return TextCounts(
+        words=float(np.count_nonzero(code == _WORD)),
+        sentences=float(sentences),
+        letters=float(sum(letters)),
+        exclamations=float(np.count_nonzero(code == _EXCL)),
+        questions=float(np.count_nonzero(code == _QUEST)),
+        emoji=float(np.count_nonzero(code == _EMOJI)),
+        categories=categories,
+        unigrams=unigrams,
+        bigrams=pairs,
+    )
+
+
+_WORD, _EMOJI, _OTHER, _END, _EXCL, _QUEST = 0, 1, 2, 3, 4, 5
+_BREAK = 1 << 32
+_TokenInfo = tuple[int, tuple[int, ...], int, int]
+_CACHES: dict[int, dict[str, _TokenInfo]] = {}
+_CACHE_LIMIT = 100_000
+
+
+def _token_info_cache(lex: Lexicon) -> dict[str, _TokenInfo]:
+    cache = _CACHES.get(id(lex))
+    if cache is None or len(cache) > _CACHE_LIMIT:
+        cache = _CACHES[id(lex)] = {}
+    return cache
+
+
+def _token_info(lex: Lexicon, cache: dict[str, _TokenInfo], tok: str) -> _TokenInfo:
+    """Hash, categories, kind and letter count of a token string (then cached)."""
+    kind = kind_of(tok)
+    if kind is TokenKind.SENTENCE_END:
+        info: _TokenInfo = (_BREAK, (), _END, 0)
+    elif kind is TokenKind.EXCLAMATION:
+        info = (hash_token("!"), (), _EXCL, 0)
+    elif kind is TokenKind.QUESTION:
+        info = (hash_token("?"), (), _QUEST, 0)
+    elif kind is TokenKind.WORD:
+        info = (hash_token(tok), lex.lookup(tok), _WORD, len(tok))
+    elif kind is TokenKind.NUMBER:
+        info = (hash_token(tok), lex.lookup(tok), _WORD, 0)  # numbers count as words
+    elif kind is TokenKind.EMOJI:
+        info = (hash_token(tok), (), _EMOJI, 0)
+    else:
+        info = (hash_token(tok), (), _OTHER, 0)
+    cache[tok] = info
+    return info
+
+
+def cdi(counts: TextCounts) -> float:
+    """Categorical-Dynamic Index of the counted text (Pennebaker et al. 2014).
+
+    ``CDI = 30 + article + prep - ppron - ipron - auxverb - conj - adverb - negate``, each
+    term in percent of words. Higher is more categorical (analytical) language.
+
+    Parameters
+    ----------
+    counts : TextCounts
+        Counts of some text.
+
+    Returns
+    -------
+    float
+        The index; 30.0 for text without words.
+    """
+    if counts.words <= 0:
+        return 30.0
+    pct = counts.categories * (100.0 / counts.words)
+    score = 30.0
+    for name in CDI_POSITIVE:
+        score += float(pct[_CAT_INDEX[name]])
+    for name in CDI_NEGATIVE:
+        score -= float(pct[_CAT_INDEX[name]])
+    return score
+
+
+def dense_features(counts: TextCounts) -> npt.NDArray[np.float32]:
+    """Dense psycholinguistic and stylometric features, named by :data:`DENSE_FEATURE_NAMES`.
+
+    Parameters
+    ----------
+    counts : TextCounts
+        Counts of some text.
+
+    Returns
+    -------
+    numpy.ndarray of float32
+        Category percentages, mean word length, words per sentence, type-token ratio,
+        ``!``/``?``/emoji per 100 words and the CDI; zeros (CDI 30) without words.
+    """
+    out = np.zeros(len(DENSE_FEATURE_NAMES), np.float32)
+    words = counts.words
+    if words > 0:
+        out[: len(CATEGORY_NAMES)] = counts.categories * (100.0 / words)
+        base = len(CATEGORY_NAMES)
+        out[base] = counts.letters / words
+        out[base + 1] = words / max(counts.sentences, 1.0)
+        out[base + 2] = min(1.0, len(counts.unigrams) / words)
+        out[base + 3] = counts.exclamations * 100.0 / words
+        out[base + 4] = counts.questions * 100.0 / words
+        out[base + 5] = counts.emoji * 100.0 / words
+    out[-1] = cdi(counts)
+    return out
+
+
+def token_names(hashes: Iterable[int]) -> dict[int, str]:
+    """Name token hashes by the tokens this process has seen (for explanations only).
+
+    The names come from the in-memory token cache of :func:`extract`; nothing is stored.
+
+    Parameters
+    ----------
+    hashes : iterable of int
+        Unigram hashes to name.
+
+    Returns
+    -------
+    dict of int to str
+        The hashes that could be named; word tokens only.
+    """
+    wanted = set(hashes)
+    names: dict[int, str] = {}
+    for cache in _CACHES.values():
+        for tok, (h, _cats, code, _letters) in cache.items():
+            if code == _WORD and h in wanted and tok[0].isalpha():
+                names.setdefault(h, tok)
+    return names

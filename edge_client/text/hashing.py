@@ -1,0 +1,176 @@
+"""Hashed word n-grams: a fixed-dimension bag of words with no vocabulary file on the device.
+
+Every token is hashed with CRC-32 of its UTF-8 bytes (stable across processes, platforms
+and Python versions, unlike :func:`hash`); a bigram hashes the two tokens joined by one
+space. The 32-bit hashes are kept as running counts; each model folds them into its own
+dimension (a power of two) with :func:`sparse_input`, which is also what the training
+script uses, so the device and the build compute identical inputs.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "count_bigrams",
+    "count_unigrams",
+    "hash_bigram",
+    "hash_token",
+    "sparse_batch",
+    "sparse_input",
+]
+
+_CACHE_LIMIT = 200_000
+_token_cache: dict[str, int] = {}
+
+
+def hash_token(token: str) -> int:
+    """Return the 32-bit hash of one normalised token.
+
+    Parameters
+    ----------
+    token : str
+        A token from :func:`edge_client.text.tokenizer.tokenize`.
+
+    Returns
+    -------
+    int
+        ``crc32(token.encode("utf-8"))``, in ``[0, 2**32)``.
+    """
+    cached = _token_cache.get(token)
+    if cached is None:
+        if len(_token_cache) >= _CACHE_LIMIT:
+            _token_cache.clear()
+        cached = zlib.crc32(token.encode("utf-8"))
+        _token_cache[token] = cached
+    return cached
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_SHIFT = np.uint64(32)
+
+
+def hash_bigram(first_hash: int, second_hash: int) -> int:
+    """Return the 32-bit hash of a bigram from its two token hashes.
+
+    Parameters
+    ----------
+    first_hash, second_hash : int
+        :func:`hash_token` of the two tokens, in order.
+
+    Returns
+    -------
+    int
+        ``(first * 0x9E3779B97F4A7C15 + second) mod 2**64 >> 32``: order-sensitive and
+        computed in bulk by :func:`count_bigrams`.
+    """
+    return ((first_hash * 0x9E3779B97F4A7C15 + second_hash) & 0xFFFFFFFFFFFFFFFF) >> 32
+
+
+def _counts(keys: npt.NDArray[np.uint64]) -> dict[int, float]:
+    uniq, counts = np.unique(keys, return_counts=True)
+    return dict(zip(uniq.tolist(), counts.astype(np.float64).tolist(), strict=True))
+
+
+def count_unigrams(sequence: npt.NDArray[np.uint64], separator: int) -> dict[int, float]:
+    """Count the token hashes of a sequence, skipping separators.
+
+    Parameters
+    ----------
+    sequence : numpy.ndarray of uint64
+        Token hashes in text order, with ``separator`` where nothing is counted.
+    separator : int
+        A value outside the 32-bit hash range.
+
+    Returns
+    -------
+    dict of int to float
+        Counts keyed by 32-bit hash.
+    """
+    return _counts(sequence[sequence != np.uint64(separator)])
+
+
+def count_bigrams(sequence: npt.NDArray[np.uint64], separator: int) -> dict[int, float]:
+    """Count the bigram hashes (:func:`hash_bigram`) of adjacent tokens.
+
+    Parameters
+    ----------
+    sequence : numpy.ndarray of uint64
+        Token hashes in text order, with ``separator`` between sentences.
+    separator : int
+        A value outside the 32-bit hash range; no bigram spans it.
+
+    Returns
+    -------
+    dict of int to float
+        Counts keyed by 32-bit bigram hash.
+    """
+    keep = sequence != np.uint64(separator)
+    pair = keep[:-1] & keep[1:]
+    return _counts((sequence[:-1][pair] * _MIX + sequence[1:][pair]) >> _SHIFT)
+
+
+def sparse_input(
+    bags: Iterable[Mapping[int, float]], dim: int
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+    """Fold hashed counts into ``dim`` buckets and apply sublinear term frequency.
+
+    Parameters
+    ----------
+    bags : iterable of mapping of int to float
+        Running counts keyed by 32-bit hash (e.g. unigrams and bigrams).
+    dim : int
+        The model's hash dimension, a power of two.
+
+    Returns
+    -------
+    indices : numpy.ndarray of int32
+        Distinct bucket indices, sorted.
+    values : numpy.ndarray of float32
+        ``log1p(count)`` of each bucket (counts of colliding hashes are summed first).
+    """
+    if dim <= 0 or dim & (dim - 1):
+        raise ValueError(f"dim must be a positive power of two, got {dim}")
+    keys: list[int] = []
+    counts: list[float] = []
+    for bag in bags:
+        keys.extend(bag.keys())
+        counts.extend(bag.values())
+    if not keys:
+        return np.zeros(0, np.int32), np.zeros(0, np.float32)
+    folded = np.asarray(keys, dtype=np.int64) & (dim - 1)
+    uniq, inverse = np.unique(folded, return_inverse=True)
+    summed = np.bincount(inverse, weights=np.asarray(counts, dtype=np.float64))
+    return uniq.astype(np.int32), np.log1p(summed).astype(np.float32)
+
+
+def sparse_batch(
+    rows: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]],
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+    """Pad sparse rows into the ``[batch, width]`` arrays the models take.
+
+    Parameters
+    ----------
+    rows : list of (indices, values)
+        Outputs of :func:`sparse_input`.
+
+    Returns
+    -------
+    indices, values : numpy.ndarray
+        Padded with index 0 and value 0 (a zero value contributes nothing). The width is
+        a power of two, at least 64.
+    """
+    longest = max((len(r[0]) for r in rows), default=1)
+    # Round the width up to a power of two (at least 64) so that successive calls reuse
+    # the interpreter's tensor shapes instead of re-allocating them.
+    width = max(64, 1 << max(0, longest - 1).bit_length())
+    idx = np.zeros((len(rows), width), np.int32)
+    val = np.zeros((len(rows), width), np.float32)
+    for i, (ri, rv) in enumerate(rows):
+        idx[i, : len(ri)] = ri
+        val[i, : len(rv)] = rv
+    return idx, val
