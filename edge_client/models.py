@@ -1,0 +1,270 @@
+"""The shipped on-device models: loading, inference, on-device training, weight exchange.
+
+Each model is a ``.tflite`` file with five signatures (``infer``, ``train``,
+``get_weights``, ``set_weights``, ``constants``) and a JSON sidecar describing its input
+(hash dimension, n-gram orders), output labels, version and the SHA-256 of the
+``.tflite`` bytes, which is checked on every load. See ``models/README.md`` for how they
+are built and ``edge_client/assets/models/*.md`` for their model cards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from edge_client.errors import ModelError
+from edge_client.runtime import load_interpreter
+from edge_client.text.features import TextCounts
+from edge_client.text.hashing import sparse_batch, sparse_input
+
+__all__ = [
+    "Head",
+    "LiteModel",
+    "ModelName",
+    "ModelSpec",
+    "default_model_dir",
+    "load_model",
+]
+
+_SIGNATURES = ("infer", "train", "get_weights", "set_weights", "constants")
+WEIGHT_NAMES: tuple[str, ...] = ("w", "b")
+
+
+class ModelName(Enum):
+    """The models the edge client ships."""
+
+    STYLE = "style"
+    INTERESTS = "interests"
+
+
+class Head(Enum):
+    """Output activation."""
+
+    SIGMOID = "sigmoid"
+    SOFTMAX = "softmax"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a model file expects and returns (parsed from its JSON sidecar).
+
+    Attributes
+    ----------
+    name : str
+        Model name (``style`` or ``interests``).
+    version : str
+        Model version.
+    hash_dim : int
+        Buckets of the hashed n-gram input (a power of two).
+    bigrams : bool
+        Whether hashed bigrams are part of the input (unigrams always are).
+    head : Head
+        Output activation.
+    labels : tuple of str
+        Output names, one per output column.
+    sha256 : str
+        SHA-256 of the ``.tflite`` bytes.
+    category_reference : mapping of str to float
+        Mean word-category shares of the training data (for explanations; may be empty).
+    """
+
+    name: str
+    version: str
+    hash_dim: int
+    bigrams: bool
+    head: Head
+    labels: tuple[str, ...]
+    sha256: str
+    category_reference: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, path: Path) -> ModelSpec:
+        """Parse and check a sidecar file.
+
+        Raises
+        ------
+        ModelError
+            Naming the file and the field that is missing or wrong.
+        """
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{path}: cannot read model sidecar ({exc})") from None
+        if not isinstance(raw, dict):
+            raise ModelError(f"{path}: model sidecar must be a JSON object")
+        try:
+            spec = cls(
+                name=str(raw["name"]),
+                version=str(raw["version"]),
+                hash_dim=int(raw["hash_dim"]),
+                bigrams=bool(raw["bigrams"]),
+                head=Head(raw["head"]),
+                labels=tuple(str(label) for label in raw["labels"]),
+                sha256=str(raw["sha256"]),
+                category_reference={
+                    str(k): float(v) for k, v in dict(raw.get("category_reference", {})).items()
+                },
+            )
+        except KeyError as exc:
+            raise ModelError(f"{path}: missing field {exc.args[0]!r}") from None
+        except (TypeError, ValueError) as exc:
+            raise ModelError(f"{path}: malformed field ({exc})") from None
+        if spec.hash_dim <= 0 or spec.hash_dim & (spec.hash_dim - 1):
+            raise ModelError(f"{path}: hash_dim must be a power of two, got {spec.hash_dim}")
+        return spec
+
+    def row(self, counts: TextCounts) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+        """Sparse input ``(idx, val)`` of one set of counts."""
+        bags = (counts.unigrams, counts.bigrams) if self.bigrams else (counts.unigrams,)
+        return sparse_input(bags, self.hash_dim)
+
+    def inputs(
+        self, counts: Sequence[TextCounts]
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+        """Padded model inputs ``(idx, val)`` for a batch of counts."""
+        return sparse_batch([self.row(c) for c in counts])
+
+
+def default_model_dir() -> Path:
+    """Directory of the models packaged with :mod:`edge_client`."""
+    return Path(str(resources.files("edge_client") / "assets" / "models"))
+
+
+class LiteModel:
+    """One shipped model running in the TensorFlow Lite runtime.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``.tflite`` file; its sidecar is the same path with ``.json``.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.spec = ModelSpec.from_json(path.with_suffix(".json"))
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot read model ({exc})") from None
+        if hashlib.sha256(data).hexdigest() != self.spec.sha256:
+            raise ModelError(f"{path}: SHA-256 does not match its sidecar; refusing to load")
+        self._interpreter = load_interpreter(path)
+        available = self._interpreter.get_signature_list()
+        missing = [s for s in _SIGNATURES if s not in available]
+        if missing:
+            raise ModelError(f"{path}: missing signatures {missing}")
+        self._infer = self._interpreter.get_signature_runner("infer")
+        self._train = self._interpreter.get_signature_runner("train")
+        self._get = self._interpreter.get_signature_runner("get_weights")
+        self._set = self._interpreter.get_signature_runner("set_weights")
+        self._constants = self._interpreter.get_signature_runner("constants")
+
+    def predict(self, counts: Sequence[TextCounts]) -> npt.NDArray[np.float32]:
+        """Output probabilities ``[len(counts), len(labels)]``."""
+        if not counts:
+            return np.zeros((0, len(self.spec.labels)), np.float32)
+        idx, val = self.spec.inputs(counts)
+        return np.asarray(self._infer(idx=idx, val=val)["probs"], np.float32)
+
+    def logits(self, counts: Sequence[TextCounts]) -> npt.NDArray[np.float32]:
+        """Output logits ``[len(counts), len(labels)]``."""
+        idx, val = self.spec.inputs(counts)
+        return np.asarray(self._infer(idx=idx, val=val)["logits"], np.float32)
+
+    def train_step(
+        self,
+        counts: Sequence[TextCounts],
+        targets: npt.ArrayLike,
+        *,
+        learning_rate: float,
+        l2: float = 0.0,
+    ) -> float:
+        """Run one SGD step of the model's own ``train`` signature on a batch.
+
+        Parameters
+        ----------
+        counts : sequence of TextCounts
+            The batch's inputs.
+        targets : array_like
+            ``[batch, len(labels)]`` targets (0/1 for sigmoid, a distribution for softmax).
+        learning_rate : float
+            SGD step size.
+        l2 : float, default 0
+            L2 penalty on the weights.
+
+        Returns
+        -------
+        float
+            The batch loss before the step.
+        """
+        y = np.asarray(targets, np.float32).reshape(len(counts), len(self.spec.labels))
+        idx, val = self.spec.inputs(counts)
+        out = self._train(
+            idx=idx,
+            val=val,
+            y=y,
+            lr=np.asarray(learning_rate, np.float32),
+            l2=np.asarray(l2, np.float32),
+        )
+        return float(out["loss"])
+
+    def get_weights(self) -> dict[str, npt.NDArray[np.float32]]:
+        """Current weights by name (``w`` ``[D, C]``, ``b`` ``[C]``), as copies."""
+        out = self._get()
+        return {name: np.array(out[name], np.float32, copy=True) for name in WEIGHT_NAMES}
+
+    def idf(self) -> npt.NDArray[np.float32]:
+        """The model's fixed inverse document frequencies ``[D]`` (a copy)."""
+        return np.array(self._constants()["idf"], np.float32, copy=True)
+
+    def set_weights(self, weights: Mapping[str, Any]) -> None:
+        """Replace the weights; shapes and dtypes are checked first.
+
+        Raises
+        ------
+        ModelError
+            If a weight is missing or has the wrong shape, or values are not finite.
+        """
+        current = self.get_weights()
+        arrays: dict[str, npt.NDArray[np.float32]] = {}
+        for name in WEIGHT_NAMES:
+            if name not in weights:
+                raise ModelError(f"{self.path.name}: weight {name!r} missing")
+            arr = np.asarray(weights[name], np.float32)
+            if arr.shape != current[name].shape:
+                raise ModelError(
+                    f"{self.path.name}: weight {name!r} has shape {arr.shape}, "
+                    f"expected {current[name].shape}"
+                )
+            if not np.all(np.isfinite(arr)):
+                raise ModelError(f"{self.path.name}: weight {name!r} has non-finite values")
+            arrays[name] = arr
+        self._set(**arrays)
+
+
+def load_model(name: ModelName, model_dir: Path | None = None) -> LiteModel:
+    """Load one of the shipped models.
+
+    Parameters
+    ----------
+    name : ModelName
+        Which model.
+    model_dir : pathlib.Path, optional
+        Directory holding ``<name>.tflite`` and ``<name>.json`` (default: packaged).
+
+    Returns
+    -------
+    LiteModel
+        The loaded model.
+    """
+    directory = model_dir if model_dir is not None else default_model_dir()
+    return LiteModel(directory / f"{name.value}.tflite")

@@ -1,0 +1,1 @@
+"""Model definitions, data readers and build scripts (the ``build`` extra; not shipped)."""

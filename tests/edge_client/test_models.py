@@ -1,0 +1,121 @@
+"""Tests of the shipped .tflite models in the real TensorFlow Lite runtime."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_client.errors import ModelError
+from edge_client.models import LiteModel, ModelName, default_model_dir, load_model
+from edge_client.runtime import runtime_info
+from edge_client.text.features import extract
+
+ANALYTICAL = "The data show a 12 percent increase; therefore the second option is cheaper per unit."
+EMOTIONAL = "I love you all so much, I'm crying happy tears right now!! \U0001f62d\u2764"
+
+
+@pytest.mark.parametrize("name", list(ModelName))
+def test_model_files_are_small_and_have_signatures(name: ModelName) -> None:
+    """Each shipped model is at most 2 MB and exposes the five signatures."""
+    path = default_model_dir() / f"{name.value}.tflite"
+    assert path.stat().st_size <= 2 * 1024 * 1024
+    model = load_model(name)
+    weights = model.get_weights()
+    assert set(weights) == {"w", "b"}
+    assert weights["w"].shape == (model.spec.hash_dim, len(model.spec.labels))
+    assert model.idf().shape == (model.spec.hash_dim,)
+
+
+@pytest.mark.parametrize("name", list(ModelName))
+def test_model_cards_exist(name: ModelName) -> None:
+    """Every model ships with a model card naming its metrics and how to rebuild it."""
+    card = (default_model_dir() / f"{name.value}.md").read_text(encoding="utf-8")
+    assert "Rebuild" in card and "Metrics" in card
+    side = json.loads((default_model_dir() / f"{name.value}.json").read_text(encoding="utf-8"))
+    assert (
+        side["metrics"]["size_bytes"]
+        == (default_model_dir() / f"{name.value}.tflite").stat().st_size
+    )
+
+
+def test_style_model_separates_clear_cases() -> None:
+    """Plainly analytical text scores above plainly emotional text."""
+    model = load_model(ModelName.STYLE)
+    p = model.predict([extract(ANALYTICAL), extract(EMOTIONAL)])[:, 0]
+    assert p.shape == (2,)
+    assert np.all((p >= 0) & (p <= 1))
+    assert p[0] > p[1]
+
+
+def test_interest_model_outputs_a_distribution() -> None:
+    """The interest head is a softmax over the taxonomy's labels and finds baseball."""
+    model = load_model(ModelName.INTERESTS)
+    probs = model.predict(
+        [extract("The pitcher threw a no-hitter and the Yankees won in the ninth inning.")]
+    )
+    assert probs.shape == (1, len(model.spec.labels))
+    assert probs.sum() == pytest.approx(1.0, abs=1e-5)
+    assert model.spec.labels[int(probs.argmax())] == "rec.sport.baseball"
+
+
+def test_train_signature_learns_on_device() -> None:
+    """The model's own train signature lowers the loss on a batch (on-device learning)."""
+    model = load_model(ModelName.STYLE)
+    batch = [extract(EMOTIONAL)] * 4
+    target = np.ones((4, 1), np.float32)  # pretend these writers are analytical
+    before = float(model.predict(batch[:1])[0, 0])
+    losses = [model.train_step(batch, target, learning_rate=0.5) for _ in range(5)]
+    after = float(model.predict(batch[:1])[0, 0])
+    assert losses[-1] < losses[0]
+    assert after > before
+
+
+def test_weights_round_trip_and_validation() -> None:
+    """set_weights restores get_weights exactly; bad shapes and NaN are refused."""
+    model = load_model(ModelName.STYLE)
+    original = model.get_weights()
+    x = [extract(ANALYTICAL)]
+    p0 = model.predict(x)
+    model.set_weights({"w": np.zeros_like(original["w"]), "b": np.zeros_like(original["b"])})
+    assert model.predict(x)[0, 0] == pytest.approx(0.5)
+    model.set_weights(original)
+    assert np.allclose(model.predict(x), p0)
+    with pytest.raises(ModelError, match="shape"):
+        model.set_weights({"w": np.zeros((3, 1)), "b": original["b"]})
+    bad = original["w"].copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ModelError, match="non-finite"):
+        model.set_weights({"w": bad, "b": original["b"]})
+
+
+def test_tampered_model_is_refused(tmp_path: Path) -> None:
+    """A model whose bytes do not match the sidecar's SHA-256 is not loaded."""
+    for suffix in (".tflite", ".json"):
+        shutil.copy(default_model_dir() / f"style{suffix}", tmp_path / f"style{suffix}")
+    data = bytearray((tmp_path / "style.tflite").read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (tmp_path / "style.tflite").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="SHA-256"):
+        LiteModel(tmp_path / "style.tflite")
+
+
+def test_missing_model_and_bad_sidecar(tmp_path: Path) -> None:
+    """Missing files and malformed sidecars give errors naming the file and field."""
+    with pytest.raises(ModelError, match="sidecar"):
+        LiteModel(tmp_path / "style.tflite")
+    side = json.loads((default_model_dir() / "style.json").read_text(encoding="utf-8"))
+    del side["hash_dim"]
+    (tmp_path / "style.json").write_text(json.dumps(side), encoding="utf-8")
+    with pytest.raises(ModelError, match="hash_dim"):
+        LiteModel(tmp_path / "style.tflite")
+
+
+def test_runtime_is_reported() -> None:
+    """The runtime adapter names its backend and version."""
+    info = runtime_info()
+    assert info.backend.value in {"litert", "tflite-runtime"}
+    assert info.version

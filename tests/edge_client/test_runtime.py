@@ -1,0 +1,43 @@
+"""Tests of the runtime adapter's selection and errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge_client.errors import ModelError, RuntimeUnavailableError
+from edge_client.runtime import load_interpreter, runtime_info
+
+
+def test_unknown_runtime_name_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """EDGEPROF_RUNTIME with an unknown value names the valid choices."""
+    monkeypatch.setenv("EDGEPROF_RUNTIME", "onnx")
+    with pytest.raises(RuntimeUnavailableError, match="litert"):
+        runtime_info()
+
+
+def test_garbage_model_file_is_a_model_error(tmp_path: Path) -> None:
+    """A file that is not a flatbuffer gives ModelError naming it, not a crash."""
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"not a model at all" * 10)
+    with pytest.raises(ModelError, match=r"bad\.tflite"):
+        load_interpreter(bad)
+
+
+def test_missing_model_file(tmp_path: Path) -> None:
+    """A missing file is reported as such."""
+    with pytest.raises(ModelError, match="not found"):
+        load_interpreter(tmp_path / "nope.tflite")
+
+
+def test_forced_runtime_is_the_one_in_use() -> None:
+    """With EDGEPROF_RUNTIME set (as CI's second environment does), that backend is used."""
+    import os
+
+    forced = os.environ.get("EDGEPROF_RUNTIME", "auto")
+    info = runtime_info()
+    if forced == "auto":
+        assert info.backend.value == "litert"  # LiteRT is a core dependency and preferred
+    else:
+        assert info.backend.value == forced
