@@ -1,0 +1,178 @@
+"""``edgeprof``: the command line of edge-profiler."""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from edge_client.errors import EdgeProfilerError
+from edge_client.inputs import JsonlRecord, iter_jsonl, read_text_file
+
+if TYPE_CHECKING:
+    from edge_client.profiler import EdgeProfiler
+
+__all__ = ["main"]
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="edge-profiler", prog_name="edgeprof")
+def main() -> None:
+    """Privacy-preserving on-device profiling: decision style and interests, locally."""
+
+
+_POLICY_OPTION = click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False),
+    help="Policy TOML to enforce (default: the 'default' preset). Devices take signed "
+    "bundles through PolicyGuard; this option is for trying a policy out.",
+)
+
+
+def _profiler(policy_file: str | None) -> EdgeProfiler:
+    """An EdgeProfiler for the person running the command on their own text.
+
+    Running ``edgeprof profile`` on one's own files is the opt-in to profiling them, so
+    the profiling purpose is granted; nothing else is.
+    """
+    from edge_client.policy import Purpose, load_policy
+    from edge_client.profiler import EdgeProfiler
+
+    policy = load_policy(Path(policy_file)) if policy_file else None
+    return EdgeProfiler(policy=policy, consent=[Purpose.PROFILING])
+
+
+@main.command("profile")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option(
+    "--jsonl",
+    is_flag=True,
+    help="FILE holds JSON lines, each with a 'text' field; "
+    "write one JSON profile per line, in order.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of readable text.")
+@click.option("--explain", is_flag=True, help="Also say which signals drove the profile.")
+@_POLICY_OPTION
+def profile_command(
+    files: tuple[str, ...], jsonl: bool, as_json: bool, explain: bool, policy_file: str | None
+) -> None:
+    """Profile the text in FILE... ('-' reads standard input).
+
+    Without --jsonl all files are one person's texts and give one profile. With --jsonl
+    every line is profiled on its own; a bad line is reported (stderr and an "error"
+    record) with its line number and the rest go on. Exit status 1 if anything was bad.
+    Running the command on your own text is your opt-in to profiling it.
+    """
+    try:
+        profiler = _profiler(policy_file)
+    except EdgeProfilerError as exc:
+        _fail(str(exc))
+        sys.exit(2)
+    if jsonl:
+        sys.exit(_profile_jsonl(profiler, files))
+    failed = False
+    for path in files:
+        try:
+            profiler.observe(read_text_file(path))
+        except EdgeProfilerError as exc:
+            _fail(str(exc))
+            failed = True
+    result = profiler.profile()
+    if as_json:
+        payload = result.to_dict()
+        if explain:
+            payload["explanation"] = profiler.explain().text().splitlines()
+        click.echo(json.dumps(payload, ensure_ascii=False))
+    else:
+        click.echo(result.describe())
+        if explain:
+            click.echo(profiler.explain().text())
+    sys.exit(1 if failed else 0)
+
+
+def _profile_jsonl(profiler: EdgeProfiler, files: tuple[str, ...]) -> int:
+    status = 0
+    for path in files:
+        try:
+            records = list(iter_jsonl(path))
+        except EdgeProfilerError as exc:
+            _fail(str(exc))
+            status = 1
+            continue
+        for record in records:
+            if not isinstance(record, JsonlRecord):
+                _fail(record.message)
+                click.echo(json.dumps({"line": record.line, "error": record.message}))
+                status = 1
+                continue
+            profiler.reset()
+            profiler.observe(record.text)
+            out: dict[str, object] = {"line": record.line}
+            if record.id is not None:
+                out["id"] = record.id
+            out.update(profiler.profile().to_dict())
+            click.echo(json.dumps(out, ensure_ascii=False))
+    return status
+
+
+@main.command("demo")
+@click.option("--explain/--no-explain", default=True, help="Say which signals drove each profile.")
+@_POLICY_OPTION
+def demo_command(explain: bool, policy_file: str | None) -> None:
+    """Profile the bundled sample texts (no data, no network): the quickest look."""
+    try:
+        profiler = _profiler(policy_file)
+    except EdgeProfilerError as exc:
+        _fail(str(exc))
+        sys.exit(2)
+    samples = resources.files("edge_client") / "assets" / "samples"
+    for sample in sorted(samples.iterdir(), key=lambda p: p.name):
+        if not sample.name.endswith(".txt"):
+            continue
+        profiler.reset()
+        profiler.observe(sample.read_text(encoding="utf-8"))
+        click.echo(f"== {sample.name} ==")
+        click.echo(profiler.profile().describe())
+        if explain:
+            click.echo(profiler.explain().text())
+        click.echo("")
+
+
+@main.command("info")
+def info_command() -> None:
+    """Show the runtime in use and the shipped models with their metrics."""
+    from edge_client.models import ModelName, default_model_dir
+    from edge_client.runtime import runtime_info
+
+    try:
+        rt = runtime_info()
+    except EdgeProfilerError as exc:
+        _fail(str(exc))
+        sys.exit(2)
+    click.echo(f"runtime: {rt.backend.value} {rt.version}")
+    for name in ModelName:
+        side = default_model_dir() / f"{name.value}.json"
+        meta = json.loads(Path(side).read_text(encoding="utf-8"))
+        size = (default_model_dir() / f"{name.value}.tflite").stat().st_size
+        click.echo(
+            f"model {name.value} v{meta['version']}: {size:,} bytes, "
+            f"metrics {json.dumps(meta.get('metrics', {}))}"
+        )
+
+
+def _register_groups() -> None:
+    from edge_client.policy.cli import policy
+
+    main.add_command(policy)
+
+
+_register_groups()

@@ -1,0 +1,157 @@
+"""The profile an :class:`~edge_client.profiler.EdgeProfiler` returns, and its JSON form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+__all__ = [
+    "THIN_EVIDENCE_WORDS",
+    "DecisionStyle",
+    "Evidence",
+    "Interest",
+    "Profile",
+    "evidence_for",
+]
+
+THIN_EVIDENCE_WORDS = 300
+"""Below this many words the evidence is called thin (commercial tools ask for ~350)."""
+
+
+class Evidence(Enum):
+    """How much text a profile rests on."""
+
+    NONE = "none"
+    """No words at all: nothing is inferred."""
+    THIN = "thin"
+    """Fewer than :data:`THIN_EVIDENCE_WORDS` words: scores are shown but weak."""
+    SUFFICIENT = "sufficient"
+    """Enough words for the published accuracy of the models."""
+
+
+def evidence_for(words: float) -> Evidence:
+    """Classify an amount of text."""
+    if words <= 0:
+        return Evidence.NONE
+    return Evidence.THIN if words < THIN_EVIDENCE_WORDS else Evidence.SUFFICIENT
+
+
+@dataclass(frozen=True)
+class DecisionStyle:
+    """Where a person's words sit on the analytical ↔ emotional axis.
+
+    Attributes
+    ----------
+    analytical : float or None
+        Probability (0–1) of the analytical end; ``None`` without evidence or when a
+        policy forbids the inference.
+    confidence : float
+        0–1: ``evidence × |2·analytical − 1|`` with ``evidence = words / (words + 300)``,
+        so it grows with both the amount of text and how far the score is from the middle.
+    """
+
+    analytical: float | None
+    confidence: float
+
+    @property
+    def leaning(self) -> str:
+        """``analytical``, ``emotional``, ``balanced`` or ``unknown``, in plain words."""
+        if self.analytical is None:
+            return "unknown"
+        if self.analytical >= 0.6:
+            return "analytical"
+        if self.analytical <= 0.4:
+            return "emotional"
+        return "balanced"
+
+
+@dataclass(frozen=True)
+class Interest:
+    """One interest category of the taxonomy with its score (0–1)."""
+
+    id: str
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A person's current profile, computed from running counts (never from stored text).
+
+    Attributes
+    ----------
+    words : int
+        Words observed so far.
+    evidence : Evidence
+        How much text the profile rests on.
+    decision_style : DecisionStyle
+        Analytical ↔ emotional estimate and its confidence.
+    cdi : float or None
+        The Categorical-Dynamic Index (Pennebaker et al. 2014), a transparent baseline;
+        ``None`` without words.
+    interests : tuple of Interest
+        Interest categories, best first (forbidden categories already removed).
+    notes : tuple of str
+        Plain-language caveats, e.g. that the evidence is thin.
+    usable : frozenset of str
+        Traits (``decision_style``, ``interests``) whose evidence meets the policy's
+        minimum words and confidence, so personalization may use them.
+    """
+
+    words: int
+    evidence: Evidence
+    decision_style: DecisionStyle
+    cdi: float | None
+    interests: tuple[Interest, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+    usable: frozenset[str] = field(default=frozenset())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The profile as JSON-ready data (the format ``edgeprof profile --jsonl`` writes)."""
+        return {
+            "words": self.words,
+            "evidence": self.evidence.value,
+            "decision_style": {
+                "analytical": _round(self.decision_style.analytical),
+                "confidence": round(self.decision_style.confidence, 4),
+                "leaning": self.decision_style.leaning,
+            },
+            "cdi": _round(self.cdi, 2),
+            "interests": [
+                {"id": i.id, "label": i.label, "score": round(i.score, 4)} for i in self.interests
+            ],
+            "usable": sorted(self.usable),
+            "notes": list(self.notes),
+        }
+
+    def describe(self) -> str:
+        """A readable, multi-line description for people."""
+        lines = [f"Words observed: {self.words} (evidence: {self.evidence.value})"]
+        style = self.decision_style
+        if style.analytical is None:
+            lines.append("Decision style: not inferred")
+        else:
+            lines.append(
+                f"Decision style: {style.leaning} (analytical {style.analytical:.2f}, "
+                f"confidence {style.confidence:.2f})"
+            )
+        if self.cdi is not None:
+            lines.append(f"Categorical-Dynamic Index (baseline): {self.cdi:.1f}")
+        if self.interests:
+            lines.append("Interests:")
+            lines.extend(f"  {i.score:5.2f}  {i.label}" for i in self.interests)
+        else:
+            lines.append("Interests: none inferred")
+        if self.usable:
+            lines.append(
+                "Usable for personalization under the policy: " + ", ".join(sorted(self.usable))
+            )
+        else:
+            lines.append("Usable for personalization under the policy: nothing yet")
+        lines.extend(f"Note: {note}" for note in self.notes)
+        return "\n".join(lines)
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)

@@ -1,0 +1,98 @@
+"""Tests of the edgeprof command line (profile, demo, info) on real models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from edge_client.cli import main
+
+SAMPLE = (
+    "I compared the two laptops on battery life, weight and price. The second one lasts "
+    "two hours longer, so it is the better value for travel."
+)
+
+
+def run(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
+    """Invoke edgeprof; return exit code, stdout and stderr."""
+    result = CliRunner().invoke(main, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_profile_readable_output(tmp_path: Path) -> None:
+    """A text file gives a readable profile that flags thin evidence."""
+    path = tmp_path / "me.txt"
+    path.write_text(SAMPLE, encoding="utf-8")
+    code, out, _ = run("profile", str(path))
+    assert code == 0
+    assert "Decision style:" in out and "evidence is thin" in out
+
+
+def test_profile_json_and_stdin() -> None:
+    """--json prints one JSON profile; '-' reads standard input."""
+    code, out, _ = run("profile", "--json", "-", stdin=SAMPLE.encode())
+    assert code == 0
+    data = json.loads(out)
+    assert data["words"] == 26 and 0 <= data["decision_style"]["analytical"] <= 1
+
+
+def test_jsonl_one_profile_per_line_in_order(tmp_path: Path) -> None:
+    """--jsonl writes one record per input line, in order, bad lines reported with numbers."""
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        json.dumps({"id": "a", "text": SAMPLE})
+        + "\n{broken\n"
+        + json.dumps({"text": ""})
+        + "\n"
+        + json.dumps({"id": "b", "text": "Go Yankees! Great inning for the pitcher."})
+        + "\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("profile", "--jsonl", str(path))
+    assert code == 1
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["line"] for r in rows] == [1, 2, 3, 4]
+    assert rows[0]["id"] == "a" and rows[0]["words"] == 26
+    assert "error" in rows[1] and "in.jsonl:2" in err
+    assert rows[2]["evidence"] == "none" and rows[2]["decision_style"]["analytical"] is None
+    assert rows[3]["interests"][0]["label"] == "Sports > Baseball"
+
+
+def test_binary_file_is_a_clear_error(tmp_path: Path) -> None:
+    """A binary file is reported by name, not with a traceback."""
+    path = tmp_path / "img.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    code, _, err = run("profile", str(path))
+    assert code == 1
+    assert "img.png: looks like binary data" in err
+    assert "Traceback" not in err
+
+
+def test_missing_jsonl_file() -> None:
+    """A missing --jsonl file is reported and the exit code is 1."""
+    code, _, err = run("profile", "--jsonl", "/nonexistent/x.jsonl")
+    assert code == 1 and "no such file" in err
+
+
+def test_demo_profiles_bundled_samples() -> None:
+    """The demo profiles the two bundled samples and explains them."""
+    code, out, _ = run("demo")
+    assert code == 0
+    assert "== analytical_review.txt ==" in out and "== emotional_story.txt ==" in out
+    assert "words that moved it most" in out
+
+
+def test_info_names_runtime_and_models() -> None:
+    """info shows the runtime backend and both models."""
+    code, out, _ = run("info")
+    assert code == 0
+    assert "runtime:" in out and "model style" in out and "model interests" in out
+
+
+def test_policy_group_is_registered() -> None:
+    """edgeprof policy lint works on a shipped preset."""
+    preset = Path(__file__).resolve().parents[2] / "policies" / "default.toml"
+    code, out, err = run("policy", "lint", str(preset))
+    assert code == 0, out + err
