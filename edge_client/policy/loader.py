@@ -1,0 +1,356 @@
+"""Read and validate policy documents (TOML files, TOML text, or canonical JSON).
+
+Validation collects every problem with its file, dotted field and line: unknown keys,
+wrong types, out-of-range values, then the contradictions of
+:mod:`edge_client.policy.checks`. :func:`lint_document` returns the problems and the
+policy (when there is no error); :func:`parse_policy` and :func:`load_policy` raise
+:class:`~edge_client.policy.errors.PolicyValidationError` instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import math
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from edge_client.policy.checks import check_contradictions, check_epsilon, check_nodes
+from edge_client.policy.errors import PolicyError
+from edge_client.policy.fields import FIELDS, FieldKind, FieldSpec, field_map
+from edge_client.policy.lines import line_of, toml_line_index
+from edge_client.policy.model import (
+    AuditRules,
+    ConsentRules,
+    FederatedRules,
+    InferenceRules,
+    PersonalizationRules,
+    Policy,
+    PolicyMeta,
+    RetentionRules,
+    SignalRules,
+    TraitRule,
+)
+from edge_client.policy.problems import Problem, raise_for_errors
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 only
+    import tomli as tomllib
+
+if TYPE_CHECKING:
+    from edge_client.taxonomy import Taxonomy
+
+__all__ = ["LintResult", "lint_document", "lint_text", "load_policy", "parse_policy"]
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """Outcome of linting one document.
+
+    Parameters
+    ----------
+    source
+        The document's path or name.
+    problems
+        Every finding, errors and warnings.
+    policy
+        The parsed policy, or ``None`` when there were errors.
+    """
+
+    source: str
+    problems: tuple[Problem, ...]
+    policy: Policy | None
+
+    @property
+    def ok(self) -> bool:
+        """Return whether no finding is an error."""
+        return not any(p.is_error for p in self.problems)
+
+
+def _tables() -> frozenset[str]:
+    tables: set[str] = set()
+    for spec in FIELDS:
+        parts = spec.path.split(".")
+        tables.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    return frozenset(tables)
+
+
+def _type_error(spec: FieldSpec, value: object) -> str | None:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    expected: dict[FieldKind, tuple[bool, str]] = {
+        FieldKind.BOOL: (isinstance(value, bool), "must be true or false"),
+        FieldKind.INT: (number and isinstance(value, int), "must be an integer"),
+        FieldKind.FLOAT: (
+            number and math.isfinite(value),  # type: ignore[arg-type]  # number
+            "must be a finite number",
+        ),
+        FieldKind.STR: (isinstance(value, str), "must be a string"),
+        FieldKind.ENUM: (isinstance(value, str), "must be a string"),
+    }
+    ok, message = expected.get(
+        spec.kind,
+        (
+            isinstance(value, list) and all(isinstance(v, str) for v in value),
+            "must be a list of strings",
+        ),
+    )
+    return None if ok else message
+
+
+def _value_problems(spec: FieldSpec, value: object) -> list[str]:
+    """Return range and membership problems of a well-typed value."""
+    found: list[str] = []
+    if spec.kind in (FieldKind.INT, FieldKind.FLOAT):
+        number = float(value)  # type: ignore[arg-type]  # type checked by _type_error
+        low, high = spec.minimum, spec.maximum
+        below = low is not None and (number <= low if spec.exclusive_minimum else number < low)
+        if below or (high is not None and number > high):
+            found.append(f"must be {spec.range_text()}, got {value}")
+    elif spec.choices is not None:
+        allowed = {m.value for m in spec.choices}
+        items = [value] if spec.kind is FieldKind.ENUM else list(value)  # type: ignore[call-overload]  # list
+        for item in items:
+            if item not in allowed:
+                found.append(f"unknown value {item!r}; expected one of {spec.range_text()}")
+    if spec.kind in (FieldKind.ENUM_SET, FieldKind.STR_SET):
+        items = list(value)  # type: ignore[call-overload]  # list checked by _type_error
+        for item in sorted({i for i in items if items.count(i) > 1}):
+            found.append(f"{item!r} is listed more than once")
+        if spec.kind is FieldKind.STR_SET and any(not item.strip() for item in items):
+            found.append("entries must not be empty")
+    return found
+
+
+def _convert(spec: FieldSpec, value: object) -> object:
+    if spec.kind is FieldKind.FLOAT:
+        return float(value)  # type: ignore[arg-type]  # checked number
+    if spec.kind is FieldKind.ENUM and spec.choices is not None:
+        return spec.choices(value)
+    if spec.kind is FieldKind.ENUM_SET and spec.choices is not None:
+        choices: type[enum.Enum] = spec.choices
+        return frozenset(choices(v) for v in value)  # type: ignore[attr-defined]  # list
+    if spec.kind is FieldKind.STR_SET:
+        return frozenset(value)  # type: ignore[call-overload]  # list of str
+    return value
+
+
+def _walk(
+    document: Mapping[str, Any],
+    *,
+    source: str,
+    lines: Mapping[str, int],
+    values: dict[str, object],
+    problems: list[Problem],
+    prefix: str = "",
+) -> None:
+    fields, tables = field_map(), _tables()
+    parent = prefix.rstrip(".")
+    known = [p.rpartition(".")[2] for p in (*fields, *tables) if p.rpartition(".")[0] == parent]
+    for key, value in document.items():
+        path = f"{prefix}{key}"
+        spec = fields.get(path)
+        if spec is not None:
+            error = _type_error(spec, value)
+            messages = [error] if error else _value_problems(spec, value)
+            for message in messages:
+                problems.append(Problem(source, path, line_of(lines, path), message))
+            if not messages:
+                values[path] = _convert(spec, value)
+        elif path in tables:
+            if isinstance(value, Mapping):
+                _walk(
+                    value,
+                    source=source,
+                    lines=lines,
+                    values=values,
+                    problems=problems,
+                    prefix=f"{path}.",
+                )
+            else:
+                problems.append(Problem(source, path, line_of(lines, path), "must be a table"))
+        else:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(Problem(source, path, line_of(lines, path), f"unknown key{hint}"))
+
+
+def _build(values: Mapping[str, object]) -> Policy:
+    def section(name: str) -> dict[str, Any]:
+        return {
+            p.split(".", 1)[1]: v
+            for p, v in values.items()
+            if p.startswith(f"{name}.") and p.count(".") == 1
+        }
+
+    def trait(name: str) -> TraitRule:
+        fields: dict[str, Any] = {
+            p.rsplit(".", 1)[1]: v for p, v in values.items() if p.startswith(f"inference.{name}.")
+        }
+        return TraitRule(**fields)
+
+    return Policy(
+        policy=PolicyMeta(**section("policy")),
+        consent=ConsentRules(**section("consent")),
+        signals=SignalRules(**section("signals")),
+        inference=InferenceRules(
+            decision_style=trait("decision_style"),
+            interests=trait("interests"),
+            **section("inference"),
+        ),
+        personalization=PersonalizationRules(**section("personalization")),
+        retention=RetentionRules(**section("retention")),
+        federated=FederatedRules(**section("federated")),
+        audit=AuditRules(**section("audit")),
+    )
+
+
+def lint_document(
+    document: Mapping[str, Any],
+    *,
+    source: str = "<string>",
+    lines: Mapping[str, int] | None = None,
+    epsilon: bool = True,
+    taxonomy: Taxonomy | None = None,
+) -> LintResult:
+    """Validate a parsed document and collect every problem.
+
+    Parameters
+    ----------
+    document
+        Nested tables, as from ``tomllib`` or the canonical JSON.
+    source
+        Name used in messages (the file path).
+    lines
+        Dotted path to source line, from :func:`~edge_client.policy.lines.toml_line_index`.
+    epsilon
+        Whether to check the target epsilon with the accountant (needs ``dp_accounting``;
+        when it is missing a warning says the check could not run).
+    taxonomy
+        When given, forbidden node ids are checked against it.
+
+    Returns
+    -------
+    LintResult
+        Every problem, and the policy when none is an error.
+    """
+    index: Mapping[str, int] = lines or {}
+    problems: list[Problem] = []
+    values: dict[str, object] = {}
+    _walk(document, source=source, lines=index, values=values, problems=problems)
+    for spec in FIELDS:
+        if spec.path in values or any(p.field == spec.path for p in problems):
+            continue
+        if spec.required:
+            problems.append(Problem(source, spec.path, line_of(index, spec.path), "is required"))
+        else:
+            default = spec.default
+            values[spec.path] = _convert(
+                spec, list(default) if isinstance(default, tuple) else default
+            )
+    if any(p.is_error for p in problems):
+        return LintResult(source, tuple(problems), None)
+    policy = _build(values)
+    problems.extend(check_contradictions(policy, source=source, lines=index))
+    if epsilon:
+        problems.extend(check_epsilon(policy, source=source, lines=index))
+    if taxonomy is not None:
+        problems.extend(check_nodes(policy, taxonomy, source=source, lines=index))
+    ok = not any(p.is_error for p in problems)
+    return LintResult(source, tuple(problems), policy if ok else None)
+
+
+def lint_text(
+    text: str, *, source: str = "<string>", epsilon: bool = True, taxonomy: Taxonomy | None = None
+) -> LintResult:
+    """Parse TOML ``text`` and validate it; a TOML syntax error becomes one problem.
+
+    Parameters
+    ----------
+    text
+        TOML source.
+    source
+        Name used in messages.
+    epsilon
+        Whether to run the accountant check.
+    taxonomy
+        When given, forbidden node ids are checked against it.
+
+    Returns
+    -------
+    LintResult
+        Every problem, and the policy when none is an error.
+    """
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"at line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
+        message = f"not valid TOML: {str(exc).split(' (at ', 1)[0]}"
+        return LintResult(source, (Problem(source, "", line, message),), None)
+    return lint_document(
+        document, source=source, lines=toml_line_index(text), epsilon=epsilon, taxonomy=taxonomy
+    )
+
+
+def parse_policy(text: str, *, source: str = "<string>", epsilon: bool = False) -> Policy:
+    """Parse and validate a TOML policy.
+
+    Parameters
+    ----------
+    text
+        TOML source.
+    source
+        Name used in messages.
+    epsilon
+        Whether to also check the target epsilon with the accountant.
+
+    Returns
+    -------
+    Policy
+        The validated policy.
+
+    Raises
+    ------
+    PolicyValidationError
+        Listing every error (file, field, line).
+    """
+    result = lint_text(text, source=source, epsilon=epsilon)
+    raise_for_errors(result.problems)
+    if result.policy is None:  # pragma: no cover - raise_for_errors raised already
+        raise PolicyError(f"{source}: policy could not be parsed")
+    return result.policy
+
+
+def load_policy(path: str | Path, *, epsilon: bool = False) -> Policy:
+    """Read and validate a TOML policy file.
+
+    Parameters
+    ----------
+    path
+        The ``.toml`` file.
+    epsilon
+        Whether to also check the target epsilon with the accountant.
+
+    Returns
+    -------
+    Policy
+        The validated policy.
+
+    Raises
+    ------
+    PolicyError
+        When the file cannot be read.
+    PolicyValidationError
+        Listing every error (file, field, line).
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{file}: cannot read policy ({type(exc).__name__})") from exc
+    return parse_policy(text, source=str(file), epsilon=epsilon)
