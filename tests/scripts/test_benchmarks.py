@@ -1,0 +1,188 @@
+"""Smoke tests of the benchmark scripts: they run on a tiny budget and write sane JSON.
+
+No timing thresholds here: the figures are checked for shape and sanity, not speed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+
+import _bench_common as common  # noqa: E402 (needs scripts/ on sys.path, set just above)
+
+common.use_repo_imports()
+
+from models import data  # noqa: E402 (needs the repository root on sys.path, set just above)
+
+needs_data = pytest.mark.skipif(
+    common.data_missing_reason(data.data_dir()) is not None,
+    reason=str(common.data_missing_reason(data.data_dir())),
+)
+
+
+def run_script(name: str, out: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run ``scripts/<name>`` with ``--out`` and return its stdout (fails on non-zero exit)."""
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / name), "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Read a JSON report."""
+    raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return raw
+
+
+def check_targets(report: dict[str, Any], names: set[str]) -> None:
+    """Every expected target is present with a numeric value and a consistent pass flag."""
+    assert set(report["targets"]) == names
+    for entry in report["targets"].values():
+        assert isinstance(entry["value"], float | int)
+        assert isinstance(entry["passed"], bool)
+        expected = (
+            entry["value"] <= entry["threshold"]
+            if entry["direction"] == "<="
+            else entry["value"] >= entry["threshold"]
+        )
+        assert entry["passed"] is expected
+
+
+@pytest.mark.parametrize("script", ["bench_speed.py", "bench_accuracy.py"])
+def test_missing_data_is_skipped_with_reason(script: str, tmp_path: Path) -> None:
+    """Without the corpora a script exits 0, prints the reason and writes a skipped JSON."""
+    env = {**os.environ, "EDGEPROF_DATA": str(tmp_path / "absent")}
+    out = tmp_path / "report.json"
+    stdout = run_script(script, out, "--quick", env=env)
+    assert stdout.startswith("skipped: shared data not found")
+    report = load(out)
+    assert report["skipped"] is True
+    assert str(tmp_path / "absent") in report["reason"]
+
+
+def test_percentile_and_median_interpolate_between_ranks() -> None:
+    """Percentiles interpolate linearly; empty input raises instead of returning junk."""
+    values = [4.0, 1.0, 3.0, 2.0]
+    assert common.percentile(values, 0) == 1.0
+    assert common.percentile(values, 100) == 4.0
+    assert common.percentile(values, 50) == pytest.approx(2.5)
+    assert common.percentile(values, 90) == pytest.approx(3.7)
+    assert common.median(values) == pytest.approx(2.5)
+    with pytest.raises(common.BenchError):
+        common.percentile([], 50)
+    with pytest.raises(common.BenchError):
+        common.percentile(values, 101)
+
+
+def test_target_pass_flags_follow_direction() -> None:
+    """An at-most target passes at or below its limit, an at-least target at or above."""
+    at_most = common.Target("t", 0.5, common.Direction.AT_MOST, "ms")
+    at_least = common.Target("a", 0.8, common.Direction.AT_LEAST, "AUC")
+    assert at_most.passed(0.5) and not at_most.passed(0.51)
+    assert at_least.passed(0.8) and not at_least.passed(0.79)
+    assert at_most.report(0.7) == {
+        "value": 0.7,
+        "threshold": 0.5,
+        "direction": "<=",
+        "unit": "ms",
+        "passed": False,
+    }
+
+
+def test_format_table_aligns_columns() -> None:
+    """Tables have a header, a rule and one line per row, all columns aligned."""
+    table = common.format_table(["name", "value"], [["a", 1.5], ["longer", 10]])
+    lines = table.splitlines()
+    assert len(lines) == 4
+    assert lines[1] == "------  -----"
+    assert lines[2] == "a         1.5"
+    assert lines[3] == "longer     10"
+
+
+@needs_data
+@pytest.mark.data
+@pytest.mark.slow
+def test_bench_speed_quick_writes_sane_report(tmp_path: Path) -> None:
+    """A quick speed run reports positive timings, ratios and RSS for ours and the baselines."""
+    out = tmp_path / "speed.json"
+    stdout = run_script("bench_speed.py", out, "--quick")
+    assert "features + both models" in stdout
+    report = load(out)
+    assert report["skipped"] is False and report["quick"] is True
+    check_targets(report, {"median_ms_features_and_models", "cold_start_ms", "peak_rss_mb"})
+    assert report["texts"]["count"] == 20
+    assert 200 < report["texts"]["mean_words"] <= 300
+    ours = report["per_text"]["ours"]
+    assert set(ours) == {"features_and_models", "features_only", "models_only"}
+    for entry in ours.values():
+        assert entry["available"] is True
+        for figures in (entry, entry["second_pass"]):
+            assert figures["texts"] == 20
+            assert 0 < figures["median_ms"] <= figures["p90_ms"]
+            assert figures["words_per_second"] > 0
+    for name in ("vaderSentiment", "empath"):
+        entry = report["per_text"]["baselines"][name]
+        assert entry["available"] is True
+        assert entry["median_ms"] > 0 and entry["ratio_time_vs_ours"] > 0
+    fresh = report["fresh_process"]
+    bare_rss = fresh["python_only"]["peak_rss_mb"]
+    for name in ("edge_client", "vaderSentiment", "empath"):
+        assert fresh[name]["available"] is True
+        assert fresh[name]["repeats"] == 2
+        assert fresh[name]["import_and_load_ms"] > 0
+        assert fresh[name]["peak_rss_mb"] > bare_rss > 0
+    assert fresh["empath"]["ratio_peak_rss_vs_ours"] > 0
+
+
+@needs_data
+@pytest.mark.data
+@pytest.mark.slow
+def test_bench_accuracy_quick_writes_sane_report(tmp_path: Path) -> None:
+    """A quick accuracy run reports AUCs in [0, 1] and accuracies far above chance."""
+    out = tmp_path / "accuracy.json"
+    stdout = run_script("bench_accuracy.py", out, "--quick")
+    assert "ROC AUC" in stdout
+    report = load(out)
+    assert report["skipped"] is False and report["quick"] is True
+    check_targets(
+        report,
+        {
+            "style_auc_full_history",
+            "style_auc_first_300_words",
+            "interests_accuracy",
+            "style_model_mb",
+            "interests_model_mb",
+        },
+    )
+    style = report["style"]
+    assert style["train_users"] + style["heldout_users"] == 200
+    assert style["heldout_users"] > 10
+    for method in ("edge_model", "cdi_formula", "tfidf_logistic_regression"):
+        for key in ("auc_full_history", "auc_first_300_words"):
+            assert 0.0 <= style[method][key] <= 1.0
+    news = report["interests"]
+    assert news["test_posts"] == 1000 and news["train_posts"] == 2000
+    # 20 classes: chance is 0.05; both methods must be far above it.
+    assert news["edge_model"]["accuracy"] > 0.3
+    assert news["edge_model"]["top3_accuracy"] >= news["edge_model"]["accuracy"]
+    assert news["hashed_tfidf_logistic_regression"]["accuracy"] > 0.3
+    assert news["hashed_tfidf_logistic_regression_reference_protocol"]["accuracy"] > 0.3
+    for name in ("style", "interests"):
+        assert report["model_sizes"][name]["bytes"] > 0
