@@ -36,10 +36,19 @@ def test_readme_has_the_two_setup_commands_first() -> None:
     assert bash[1] == 'pip install -e ".[dev]" && python -m pytest -q'
 
 
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh, not yet existing folder standing in for the README's /tmp/edgeprof-readme.
+
+    keygen never overwrites keys and must create the folder, as it does for a reader.
+    """
+    return tmp_path_factory.mktemp("readme") / "edgeprof-readme"
+
+
 @pytest.mark.parametrize("command", COMMANDS)
-def test_console_command_runs(command: str) -> None:
-    """Each `$ ` command of the README exits 0 from the repository root."""
-    Path("/tmp/edgeprof-readme").mkdir(exist_ok=True)
+def test_console_command_runs(command: str, scratch: Path) -> None:
+    """Each `$ ` command of the README exits 0 from the repository root, in README order."""
+    command = command.replace("/tmp/edgeprof-readme", str(scratch))
     done = subprocess.run(
         command, shell=True, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=300
     )

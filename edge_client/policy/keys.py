@@ -113,6 +113,8 @@ def write_keypair(private_key: Ed25519PrivateKey, prefix: str | Path) -> tuple[P
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     try:
+        # A missing folder is created private to the owner (it will hold a secret key).
+        private_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(private_pem)
