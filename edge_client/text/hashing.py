@@ -135,17 +135,28 @@ def sparse_input(
     """
     if dim <= 0 or dim & (dim - 1):
         raise ValueError(f"dim must be a positive power of two, got {dim}")
-    keys: list[int] = []
-    counts: list[float] = []
-    for bag in bags:
-        keys.extend(bag.keys())
-        counts.extend(bag.values())
-    if not keys:
+    bags = list(bags)
+    size = sum(len(bag) for bag in bags)
+    if size == 0:
         return np.zeros(0, np.int32), np.zeros(0, np.float32)
-    folded = np.asarray(keys, dtype=np.int64) & (dim - 1)
-    uniq, inverse = np.unique(folded, return_inverse=True)
-    summed = np.bincount(inverse, weights=np.asarray(counts, dtype=np.float64))
-    return uniq.astype(np.int32), np.log1p(summed).astype(np.float32)
+    keys = np.empty(size, np.int64)
+    counts = np.empty(size, np.float64)
+    at = 0
+    for bag in bags:
+        n = len(bag)
+        keys[at : at + n] = np.fromiter(bag.keys(), np.int64, n)
+        counts[at : at + n] = np.fromiter(bag.values(), np.float64, n)
+        at += n
+    folded = keys & (dim - 1)
+    # Sum the counts of colliding buckets: sort, mark run starts, reduce per run.
+    order = np.argsort(folded)
+    ordered = folded[order]
+    starts = np.empty(size, bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    first = np.flatnonzero(starts)
+    summed = np.add.reduceat(counts[order], first)
+    return ordered[first].astype(np.int32), np.log1p(summed).astype(np.float32)
 
 
 def sparse_batch(
