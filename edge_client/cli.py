@@ -171,8 +171,12 @@ def info_command() -> None:
 
 def _register_groups() -> None:
     from edge_client.policy.cli import policy
+    from edge_client.selection.cli import select
+    from edge_client.store.cli import store
 
     main.add_command(policy)
+    main.add_command(select)
+    main.add_command(store)
 
 
 _register_groups()

@@ -125,6 +125,67 @@ class Profile:
             "notes": list(self.notes),
         }
 
+    @classmethod
+    def from_dict(cls, data: object, *, source: str = "profile") -> Profile:
+        """Rebuild a profile from :meth:`to_dict` output (e.g. ``edgeprof profile --json``).
+
+        Raises
+        ------
+        InputError
+            Naming the field that is missing or has the wrong type or range.
+        """
+        from edge_client.errors import InputError
+
+        def need(obj: object, key: str, where: str) -> object:
+            if not isinstance(obj, dict) or key not in obj:
+                raise InputError(f"{source}: missing field '{where}{key}'")
+            return obj[key]
+
+        def number(value: object, where: str, low: float, high: float) -> float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InputError(f"{source}: field '{where}' must be a number")
+            if not low <= float(value) <= high:
+                raise InputError(f"{source}: field '{where}' must be in [{low}, {high}]")
+            return float(value)
+
+        words = number(need(data, "words", ""), "words", 0, float("inf"))
+        style = need(data, "decision_style", "")
+        raw_analytical = need(style, "analytical", "decision_style.")
+        analytical = (
+            None
+            if raw_analytical is None
+            else number(raw_analytical, "decision_style.analytical", 0.0, 1.0)
+        )
+        confidence = number(
+            need(style, "confidence", "decision_style."), "decision_style.confidence", 0.0, 1.0
+        )
+        raw_interests = need(data, "interests", "")
+        if not isinstance(raw_interests, list):
+            raise InputError(f"{source}: field 'interests' must be a list")
+        interests = []
+        for i, item in enumerate(raw_interests):
+            where = f"interests[{i}]."
+            ident, label = need(item, "id", where), need(item, "label", where)
+            if not isinstance(ident, str) or not isinstance(label, str):
+                raise InputError(f"{source}: field '{where}id/label' must be strings")
+            score = number(need(item, "score", where), f"{where}score", 0.0, 1.0)
+            interests.append(Interest(ident, label, score))
+        raw_cdi = data.get("cdi") if isinstance(data, dict) else None
+        cdi = None if raw_cdi is None else number(raw_cdi, "cdi", -1e9, 1e9)
+        usable = data.get("usable", []) if isinstance(data, dict) else []
+        notes = data.get("notes", []) if isinstance(data, dict) else []
+        if not isinstance(usable, list) or not isinstance(notes, list):
+            raise InputError(f"{source}: fields 'usable' and 'notes' must be lists")
+        return cls(
+            words=int(words),
+            evidence=evidence_for(words),
+            decision_style=DecisionStyle(analytical, confidence),
+            cdi=cdi,
+            interests=tuple(interests),
+            notes=tuple(str(n) for n in notes),
+            usable=frozenset(str(u) for u in usable),
+        )
+
     def describe(self) -> str:
         """A readable, multi-line description for people."""
         lines = [f"Words observed: {self.words} (evidence: {self.evidence.value})"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge_client.errors import InputError, ModelError
 from edge_client.explain import Explanation, explain_profile
@@ -24,6 +26,11 @@ from edge_client.profile import (
 )
 from edge_client.taxonomy import Taxonomy, load_taxonomy
 from edge_client.text.features import TextCounts, cdi, extract
+
+if TYPE_CHECKING:
+    from edge_client.selection.catalog import Catalog
+    from edge_client.selection.feed import PersonalizedFeed
+    from edge_client.selection.result import Selection
 
 __all__ = ["MAX_TEXT_CHARS", "EdgeProfiler"]
 
@@ -95,6 +102,7 @@ class EdgeProfiler:
         self._bigrams = self._style.spec.bigrams or self._interests.spec.bigrams
         self._counts = TextCounts()
         self._cached: Profile | None = None
+        self._feed: PersonalizedFeed | None = None
 
     @property
     def style_model(self) -> LiteModel:
@@ -217,6 +225,37 @@ class EdgeProfiler:
         if self._cached is None:
             self._cached = self._compute()
         return self._cached
+
+    @property
+    def feed(self) -> PersonalizedFeed:
+        """The on-device selector bound to this profiler (created on first use)."""
+        if self._feed is None:
+            from edge_client.selection.feed import PersonalizedFeed
+
+            self._feed = PersonalizedFeed(self)
+        return self._feed
+
+    def select(self, catalog: Catalog, *, k: int, now: datetime | None = None) -> Selection:
+        """Pick up to ``k`` items of ``catalog`` for this person, on the device.
+
+        Forbidden categories are excluded, caps, fatigue and exploration applied, the
+        variant chosen by decision style only where the policy allows it, and generic
+        content shown when evidence or the personalization opt-in is missing. Every
+        choice carries a plain-words reason. See :class:`edge_client.selection.Selector`.
+        """
+        return self.feed.select(catalog, k=k, now=now)
+
+    def feedback(
+        self, item_id: str, *, engaged: bool, dismissed: bool = False, now: datetime | None = None
+    ) -> bool:
+        """Record whether the person engaged with a shown item (a local training example).
+
+        Returns
+        -------
+        bool
+            Whether a training example was kept (only for personalized picks, with consent).
+        """
+        return self.feed.feedback(item_id, engaged=engaged, dismissed=dismissed, now=now)
 
     def explain(self, *, top: int = 8) -> Explanation:
         """Which signals drove the current profile, in plain words.

@@ -85,14 +85,52 @@ def test_demo_profiles_bundled_samples() -> None:
 
 
 def test_info_names_runtime_and_models() -> None:
-    """info shows the runtime backend and both models."""
+    """The info command shows the runtime backend and both models."""
     code, out, _ = run("info")
     assert code == 0
     assert "runtime:" in out and "model style" in out and "model interests" in out
 
 
 def test_policy_group_is_registered() -> None:
-    """edgeprof policy lint works on a shipped preset."""
+    """The policy group is registered: lint works on a shipped preset."""
     preset = Path(__file__).resolve().parents[2] / "policies" / "default.toml"
     code, out, err = run("policy", "lint", str(preset))
     assert code == 0, out + err
+
+
+def test_select_with_a_profile_json(tmp_path: Path) -> None:
+    """select --profile uses a profile JSON from 'profile --json' and explains each pick."""
+    text = tmp_path / "me.txt"
+    text.write_text(SAMPLE * 20, encoding="utf-8")
+    code, out, _ = run("profile", "--json", str(text))
+    assert code == 0
+    (tmp_path / "p.json").write_text(out, encoding="utf-8")
+    code, out, _ = run(
+        "select", "--profile", str(tmp_path / "p.json"), "-k", "3", "--seed", "1", "--json"
+    )
+    assert code == 0, out
+    picks = json.loads(out)
+    assert len(picks["choices"]) == 3
+    assert all(c["reason"].startswith("Shown ") for c in picks["choices"])
+
+
+def test_select_bad_profile_names_the_field(tmp_path: Path) -> None:
+    """A profile JSON without decision_style is refused with the field named."""
+    bad = tmp_path / "p.json"
+    bad.write_text(json.dumps({"words": 10, "interests": []}), encoding="utf-8")
+    code, _, err = run("select", "--profile", str(bad))
+    assert code == 2
+    assert "decision_style" in err and "Traceback" not in err
+
+
+def test_select_with_the_device_store(tmp_path: Path) -> None:
+    """select without --profile uses the device's stored profile and records the picks."""
+    home = tmp_path / "home"
+    sample = tmp_path / "me.txt"
+    sample.write_text(SAMPLE * 20, encoding="utf-8")
+    code, _, err = run("store", "--dir", str(home), "observe", str(sample))
+    assert code == 0, err
+    code, out, err = run("select", "--dir", str(home), "-k", "2", "--seed", "3")
+    assert code == 0, err
+    assert out.count(": Shown ") == 2
+    assert (home / "store.bin").is_file()

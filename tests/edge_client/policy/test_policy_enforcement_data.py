@@ -27,18 +27,20 @@ def _writers() -> dict[str, list[data.NewsPost]]:
 
 @pytest.fixture(scope="module")
 def writers() -> dict[str, list[data.NewsPost]]:
+    """Test-split posts grouped by author (one author = one device)."""
     return _writers()
 
 
 @pytest.fixture(scope="module")
 def profiler() -> EdgeProfiler:
+    """One profiler with profiling consent, reset per writer."""
     return EdgeProfiler(consent=[Purpose.PROFILING])
 
 
 def test_politics_and_religion_writers_get_no_special_interest(
     writers: dict[str, list[data.NewsPost]], profiler: EdgeProfiler
 ) -> None:
-    """Writers only in politics/religion/med groups: the model sees it, the profile never shows it."""
+    """Writers only in politics/religion/med groups: the model sees it, the profile never does."""
     checked = model_saw_it = 0
     for posts in writers.values():
         if len(posts) < 4 or not all(p.group.startswith(SPECIAL) for p in posts):
