@@ -291,7 +291,16 @@ class Selector:
         -------
         TrainingReport
             Examples used, steps and the loss before and after.
+
+        Raises
+        ------
+        ConsentError
+            When the personalization opt-in is missing or was revoked: learning from the
+            person's engagement stops at once, and the kept examples are dropped.
         """
+        if not self.consent.allows(Purpose.PERSONALIZATION):
+            self.state.examples = []
+            self.consent.check(Purpose.PERSONALIZATION)  # raises ConsentError with the reason
         chosen = [e for e in self.state.examples if not (only_new and e.trained)]
         report = train_examples(self.model, chosen, learning_rate=learning_rate, l2=l2,
                                 epochs=epochs, batch_size=batch_size)

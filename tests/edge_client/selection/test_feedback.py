@@ -52,6 +52,26 @@ def test_no_training_example_without_consent(engine: PolicyEngine, taxonomy: Tax
     assert sel.state.examples == []
 
 
+def test_revoked_consent_stops_on_device_training_at_once(
+    engine: PolicyEngine, taxonomy: Taxonomy
+) -> None:
+    """After revoking personalization, training refuses and the kept examples are dropped."""
+    from edge_client.policy import ConsentError
+
+    cat = catalog([item("a", ["545"]), item("b", ["545"])], taxonomy)
+    sel = selector(engine, taxonomy)
+    for choice in sel.select(profile(), cat, k=2, now=START).choices:
+        sel.feedback(choice.item.id, engaged=True, now=START)
+    assert sel.state.examples
+    weights = sel.model.get_weights()
+    sel.consent.revoke(Purpose.PERSONALIZATION)
+    with pytest.raises(ConsentError):
+        sel.train_from_feedback()
+    assert sel.state.examples == []
+    for name, value in sel.model.get_weights().items():
+        assert (value == weights[name]).all()
+
+
 def test_feedback_for_unknown_item_fails_without_quoting_it(engine: PolicyEngine,
                                                             taxonomy: Taxonomy) -> None:
     """Feedback for an item never shown raises FeedbackError that does not echo the id."""
