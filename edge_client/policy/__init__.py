@@ -3,10 +3,14 @@
 A policy is a TOML document (``policies/*.toml``, schema ``policies/schema.json``,
 every field in ``docs/policies.md``). :class:`PolicyEngine` enforces it on the device and
 the server; :class:`PolicyGuard` accepts only signed, trusted, unexpired, newer bundles.
-``dp_accounting`` and the CLI are imported only by the modules that need them.
+``dp_accounting`` and the CLI are imported only by the modules that need them, and the
+signing side (``cryptography``) on first use of its names, so profiling starts fast.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from edge_client.policy.canonical import canonical_bytes, policy_document, policy_hash
 from edge_client.policy.consent import ConsentState
@@ -27,7 +31,6 @@ from edge_client.policy.errors import (
     UnsignedPolicyError,
 )
 from edge_client.policy.explain import Change, diff_policies, explain_policy
-from edge_client.policy.keys import TrustStore, generate_private_key, key_id, load_private_key
 from edge_client.policy.loader import (
     LintResult,
     lint_document,
@@ -57,8 +60,6 @@ from edge_client.policy.model import (
 )
 from edge_client.policy.presets import Preset, load_preset, preset_path
 from edge_client.policy.problems import Problem, Severity
-from edge_client.policy.rollout import PolicyGuard
-from edge_client.policy.signing import SignedBundle, sign_policy, verify_bundle
 
 __all__ = [
     "AccountantUnavailableError",
@@ -120,3 +121,35 @@ __all__ = [
     "sign_policy",
     "verify_bundle",
 ]
+
+# Names whose modules import ``cryptography``: loaded on first access (PEP 562).
+_LAZY = {
+    "TrustStore": "edge_client.policy.keys",
+    "generate_private_key": "edge_client.policy.keys",
+    "key_id": "edge_client.policy.keys",
+    "load_private_key": "edge_client.policy.keys",
+    "PolicyGuard": "edge_client.policy.rollout",
+    "SignedBundle": "edge_client.policy.signing",
+    "sign_policy": "edge_client.policy.signing",
+    "verify_bundle": "edge_client.policy.signing",
+}
+
+if TYPE_CHECKING:
+    from edge_client.policy.keys import (
+        TrustStore,
+        generate_private_key,
+        key_id,
+        load_private_key,
+    )
+    from edge_client.policy.rollout import PolicyGuard
+    from edge_client.policy.signing import SignedBundle, sign_policy, verify_bundle
+
+
+def __getattr__(name: str) -> Any:
+    """Import the signing-side names on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'edge_client.policy' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
