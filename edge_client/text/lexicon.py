@@ -7,8 +7,9 @@ VADER-derived) is in that folder's ``README.md``. Digit tokens (``42``, ``3.5``,
 ``1,000``) belong to ``number`` by rule rather than by list.
 
 Lookups are made on every token of every text, so :class:`Lexicon` answers from a hash of
-exact words, then probes a hash of wildcard prefixes once per distinct prefix length
-(never a loop over all wildcards), and caches answers in a bounded per-instance dict.
+exact words, then (only if the token starts like some wildcard) probes a hash of wildcard
+prefixes once per distinct prefix length (never a loop over all wildcards), and caches
+answers in a bounded per-instance dict.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ class Lexicon:
         If categories are missing or unknown, an entry is malformed, or ``cache_size < 1``.
     """
 
-    __slots__ = ("_cache", "_cache_size", "_exact", "_lengths", "_prefixes", "_words")
+    __slots__ = ("_cache", "_cache_size", "_exact", "_heads", "_lengths", "_prefixes", "_words")
 
     def __init__(
         self, entries: Mapping[str, Iterable[str]], *, cache_size: int = _DEFAULT_CACHE_SIZE
@@ -134,6 +135,10 @@ class Lexicon:
         self._exact = {word: tuple(sorted(ix)) for word, ix in exact.items()}
         self._prefixes = {prefix: tuple(sorted(ix)) for prefix, ix in prefixes.items()}
         self._lengths = tuple(sorted({len(prefix) for prefix in prefixes}))
+        # The shortest-length head of every wildcard: ~90% of words share none, and skip
+        # the per-length probing entirely.
+        shortest = self._lengths[0] if self._lengths else 0
+        self._heads = frozenset(prefix[:shortest] for prefix in prefixes)
         self._words = words
         self._cache: dict[str, tuple[int, ...]] = {}
         self._cache_size = cache_size
@@ -158,13 +163,14 @@ class Lexicon:
         hits = self._exact.get(token, ())
         found: set[int] | None = None
         size = len(token)
-        for length in self._lengths:
-            if length > size:
-                break
-            more = self._prefixes.get(token[:length])
-            if more is not None:
-                found = set(hits) if found is None else found
-                found.update(more)
+        if self._lengths and token[: self._lengths[0]] in self._heads:
+            for length in self._lengths:
+                if length > size:
+                    break
+                more = self._prefixes.get(token[:length])
+                if more is not None:
+                    found = set(hits) if found is None else found
+                    found.update(more)
         if token[:1].isdigit() and _NUMBER_TOKEN.fullmatch(token) is not None:
             found = set(hits) if found is None else found
             found.add(_NUMBER_INDEX)

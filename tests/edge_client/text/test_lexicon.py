@@ -289,3 +289,29 @@ def test_affect_lists_match_their_documented_vader_derivation() -> None:
     negative = {w for w, v in valence.items() if v <= -1.0 and kept(w)}
     assert lex.words("posemo") == positive
     assert lex.words("negemo") == negative
+
+
+def test_fast_lookup_equals_brute_force_definition() -> None:
+    """The indexed lookup agrees with matching every entry and wildcard one by one."""
+    from edge_client.text.lexicon import CATEGORY_NAMES, load_lexicon
+
+    lex = load_lexicon()
+    entries = {name: lex.words(name) for name in CATEGORY_NAMES}
+
+    def brute(token: str) -> tuple[int, ...]:
+        return tuple(
+            i
+            for i, name in enumerate(CATEGORY_NAMES)
+            if any(
+                (e.endswith("*") and token.startswith(e[:-1])) or e == token
+                for e in entries[name]
+            )
+        )
+
+    probes = {"reasoning", "realized", "thinking", "maybe", "the", "zebra", "certainly", "x"}
+    for name in CATEGORY_NAMES:
+        for entry in entries[name]:
+            stem = entry.rstrip("*")
+            probes.update({stem, stem + "ing", stem[:-1], stem + "s"})
+    for token in sorted(t for t in probes if t and not t[0].isdigit()):
+        assert lex.lookup(token) == brute(token), token
