@@ -310,7 +310,9 @@ def test_fast_lookup_equals_brute_force_definition() -> None:
 
     probes = {"reasoning", "realized", "thinking", "maybe", "the", "zebra", "certainly", "x"}
     for name in CATEGORY_NAMES:
-        for entry in entries[name]:
+        # Every wildcard, and a sample of the long VADER-derived lists (brute force is slow).
+        chosen = sorted(entries[name])
+        for entry in [e for e in chosen if e.endswith("*")] + chosen[::40]:
             stem = entry.rstrip("*")
             probes.update({stem, stem + "ing", stem[:-1], stem + "s"})
     for token in sorted(t for t in probes if t and not t[0].isdigit()):
