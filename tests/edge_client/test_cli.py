@@ -134,3 +134,13 @@ def test_select_with_the_device_store(tmp_path: Path) -> None:
     assert code == 0, err
     assert out.count(": Shown ") == 2
     assert (home / "store.bin").is_file()
+
+
+def test_ten_megabyte_file_profiles(tmp_path: Path) -> None:
+    """A 10 MB text file is profiled without error (about 1.7 million words)."""
+    big = tmp_path / "big.txt"
+    sentence = "We measured the battery twice and compared the results carefully. "
+    big.write_text(sentence * (10_000_000 // len(sentence)), encoding="utf-8")
+    code, out, err = run("profile", "--json", str(big))
+    assert code == 0, err
+    assert json.loads(out)["words"] > 1_000_000
