@@ -9,8 +9,6 @@ are built and ``edge_client/assets/models/*.md`` for their model cards.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -22,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge_client.errors import ModelError
-from edge_client.runtime import load_interpreter
+from edge_client.runtime import load_verified_model, read_sidecar
 from edge_client.text.features import TextCounts
 from edge_client.text.hashing import sparse_batch, sparse_input
 
@@ -95,12 +93,7 @@ class ModelSpec:
         ModelError
             Naming the file and the field that is missing or wrong.
         """
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ModelError(f"{path}: cannot read model sidecar ({exc})") from None
-        if not isinstance(raw, dict):
-            raise ModelError(f"{path}: model sidecar must be a JSON object")
+        raw = read_sidecar(path, ModelError)
         try:
             spec = cls(
                 name=str(raw["name"]),
@@ -151,17 +144,9 @@ class LiteModel:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.spec = ModelSpec.from_json(path.with_suffix(".json"))
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ModelError(f"{path}: cannot read model ({exc})") from None
-        if hashlib.sha256(data).hexdigest() != self.spec.sha256:
-            raise ModelError(f"{path}: SHA-256 does not match its sidecar; refusing to load")
-        self._interpreter = load_interpreter(path)
-        available = self._interpreter.get_signature_list()
-        missing = [s for s in _SIGNATURES if s not in available]
-        if missing:
-            raise ModelError(f"{path}: missing signatures {missing}")
+        self._interpreter = load_verified_model(
+            path, sha256=self.spec.sha256, signatures=_SIGNATURES, error=ModelError
+        )
         self._infer = self._interpreter.get_signature_runner("infer")
         self._train = self._interpreter.get_signature_runner("train")
         self._get = self._interpreter.get_signature_runner("get_weights")

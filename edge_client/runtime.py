@@ -10,17 +10,27 @@ takes the first that imports.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from edge_client.errors import ModelError, RuntimeUnavailableError
+from edge_client.errors import EdgeProfilerError, ModelError, RuntimeUnavailableError
 
-__all__ = ["Backend", "RuntimeInfo", "load_interpreter", "runtime_info"]
+__all__ = [
+    "Backend",
+    "RuntimeInfo",
+    "load_interpreter",
+    "load_verified_model",
+    "read_sidecar",
+    "runtime_info",
+]
 
 
 class Backend(Enum):
@@ -135,4 +145,71 @@ def load_interpreter(path: Path, *, num_threads: int = 1) -> Any:
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise ModelError(f"{path}: not a loadable TensorFlow Lite model ({exc})") from None
+    return interpreter
+
+
+def read_sidecar(path: Path, error: type[EdgeProfilerError] = ModelError) -> dict[str, Any]:
+    """Read a model's JSON sidecar as a mapping.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``.json`` sidecar.
+    error : type of EdgeProfilerError, default ModelError
+        The error to raise (each model family has its own).
+
+    Returns
+    -------
+    dict
+        The sidecar's fields.
+
+    Raises
+    ------
+    EdgeProfilerError
+        Of type ``error``, naming the file, if it cannot be read or is not a JSON object.
+    """
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise error(f"{path}: cannot read model sidecar ({exc})") from None
+    if not isinstance(raw, dict):
+        raise error(f"{path}: model sidecar must be a JSON object")
+    return raw
+
+
+def load_verified_model(
+    path: Path,
+    *,
+    sha256: str,
+    signatures: Sequence[str],
+    error: type[EdgeProfilerError] = ModelError,
+) -> Any:
+    """Load a ``.tflite`` file only if its bytes match ``sha256`` and it has ``signatures``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The model file.
+    sha256 : str
+        Expected SHA-256 (hex) of the file, from its sidecar.
+    signatures : sequence of str
+        Signature names the caller needs.
+    error : type of EdgeProfilerError, default ModelError
+        The error to raise on a mismatch.
+
+    Returns
+    -------
+    Interpreter
+        The loaded interpreter.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"{path}: cannot read model ({exc})") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise error(f"{path}: SHA-256 does not match its sidecar; refusing to load")
+    interpreter = load_interpreter(path)
+    missing = [s for s in signatures if s not in interpreter.get_signature_list()]
+    if missing:
+        raise error(f"{path}: missing signatures {missing}")
     return interpreter

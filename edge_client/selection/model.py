@@ -8,8 +8,6 @@ every load like :class:`~edge_client.models.LiteModel`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge_client.models import default_model_dir
-from edge_client.runtime import load_interpreter
+from edge_client.runtime import load_verified_model, read_sidecar
 from edge_client.selection.errors import RankingModelError
 from edge_client.selection.features import DENSE_FEATURES
 
@@ -65,12 +63,7 @@ class RankingSpec:
         RankingModelError
             Naming the file and the field that is missing or wrong.
         """
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise RankingModelError(f"{path}: cannot read model sidecar ({exc})") from None
-        if not isinstance(raw, dict):
-            raise RankingModelError(f"{path}: model sidecar must be a JSON object")
+        raw = read_sidecar(path, RankingModelError)
         try:
             spec = cls(
                 version=str(raw["version"]),
@@ -108,16 +101,9 @@ class RankingModel:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.spec = RankingSpec.from_json(path.with_suffix(".json"))
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise RankingModelError(f"{path}: cannot read model ({exc})") from None
-        if hashlib.sha256(data).hexdigest() != self.spec.sha256:
-            raise RankingModelError(f"{path}: SHA-256 does not match its sidecar; refusing to load")
-        interpreter = load_interpreter(path)
-        missing = [s for s in _SIGNATURES if s not in interpreter.get_signature_list()]
-        if missing:
-            raise RankingModelError(f"{path}: missing signatures {missing}")
+        interpreter = load_verified_model(
+            path, sha256=self.spec.sha256, signatures=_SIGNATURES, error=RankingModelError
+        )
         self._interpreter = interpreter
         self._infer = interpreter.get_signature_runner("infer")
         self._train = interpreter.get_signature_runner("train")
