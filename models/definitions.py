@@ -22,13 +22,14 @@ infers *and trains* under LiteRT and tflite-runtime:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["SparseLinearModule", "convert"]
+__all__ = ["SIGNATURES", "SparseLinearModule", "convert"]
 
 
 class SparseLinearModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyped
@@ -110,33 +111,33 @@ class SparseLinearModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyp
         return {"ok": tf.constant(1, tf.int32)}
 
 
-def convert(module: SparseLinearModule, workdir: Path) -> bytes:
-    """Convert the module to a TensorFlow Lite flatbuffer with builtin ops only.
+SIGNATURES: tuple[str, ...] = ("infer", "train", "get_weights", "set_weights", "constants")
+"""Signatures of the shipped linear models, in export order."""
+
+
+def convert(module: Any, workdir: Path, *, signatures: Sequence[str] = SIGNATURES) -> bytes:
+    """Convert a ``tf.Module`` to a TensorFlow Lite flatbuffer with builtin ops only.
 
     Parameters
     ----------
-    module : SparseLinearModule
-        The model to export.
+    module : tf.Module
+        The model to export; each name in ``signatures`` is a ``tf.function`` attribute
+        with an input signature.
     workdir : pathlib.Path
         Scratch directory for the intermediate SavedModel.
+    signatures : sequence of str
+        Which functions become signatures (default: the linear models' five).
 
     Returns
     -------
     bytes
-        The ``.tflite`` file contents with signatures infer, train, get_weights, set_weights.
+        The ``.tflite`` file contents; resource variables enabled so ``train`` and
+        ``set_weights`` change the weights in place.
     """
     saved = workdir / "saved_model"
-    signatures = {
-        "infer": module.infer.get_concrete_function(),
-        "train": module.train.get_concrete_function(),
-        "get_weights": module.get_weights.get_concrete_function(),
-        "set_weights": module.set_weights.get_concrete_function(),
-        "constants": module.constants.get_concrete_function(),
-    }
-    tf.saved_model.save(module, str(saved), signatures=signatures)
-    converter = tf.lite.TFLiteConverter.from_saved_model(
-        str(saved), signature_keys=list(signatures)
-    )
+    concrete = {name: getattr(module, name).get_concrete_function() for name in signatures}
+    tf.saved_model.save(module, str(saved), signatures=concrete)
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved), signature_keys=list(concrete))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     converter.experimental_enable_resource_variables = True
     return bytes(converter.convert())

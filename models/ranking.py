@@ -46,11 +46,13 @@ import tensorflow as tf
 
 from edge_client.selection.features import DENSE_FEATURES, DenseFeature, label_node_order
 from edge_client.taxonomy import load_taxonomy
+from models.definitions import convert
 
-__all__ = ["VERSION", "RankingModule", "build", "convert", "initial_weights"]
+__all__ = ["SIGNATURES", "VERSION", "RankingModule", "build", "initial_weights"]
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "edge_client" / "assets" / "models"
 VERSION = "1.0.0"
+SIGNATURES: tuple[str, ...] = ("infer", "train", "get_weights", "set_weights")
 INTEREST_PRIOR = 4.0
 BASE_RATE = 0.05
 _PRIOR = {DenseFeature.POPULARITY: 1.0, DenseFeature.CONGRUENCE: math.log(1.4)}
@@ -151,37 +153,6 @@ def initial_weights(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return w, v, b
 
 
-def convert(module: RankingModule, workdir: Path) -> bytes:
-    """Convert the module to a TensorFlow Lite flatbuffer with builtin ops only.
-
-    Parameters
-    ----------
-    module : RankingModule
-        The model to export.
-    workdir : pathlib.Path
-        Scratch directory for the intermediate SavedModel.
-
-    Returns
-    -------
-    bytes
-        The ``.tflite`` file with signatures infer, train, get_weights, set_weights.
-    """
-    saved = workdir / "saved_model"
-    signatures = {
-        "infer": module.infer.get_concrete_function(),
-        "train": module.train.get_concrete_function(),
-        "get_weights": module.get_weights.get_concrete_function(),
-        "set_weights": module.set_weights.get_concrete_function(),
-    }
-    tf.saved_model.save(module, str(saved), signatures=signatures)
-    converter = tf.lite.TFLiteConverter.from_saved_model(
-        str(saved), signature_keys=list(signatures)
-    )
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    converter.experimental_enable_resource_variables = True
-    return bytes(converter.convert())
-
-
 def build(out_dir: Path = OUT_DIR) -> Path:
     """Build ``ranking.tflite``, its JSON sidecar and its model card in ``out_dir``.
 
@@ -199,7 +170,7 @@ def build(out_dir: Path = OUT_DIR) -> Path:
     w, v, b = initial_weights(len(nodes))
     module = RankingModule(w=w, v=v, b=b)
     with tempfile.TemporaryDirectory() as tmp:
-        flatbuffer = convert(module, Path(tmp))
+        flatbuffer = convert(module, Path(tmp), signatures=SIGNATURES)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "ranking.tflite"
     path.write_bytes(flatbuffer)
