@@ -177,6 +177,11 @@ def _register_groups() -> None:
     main.add_command(policy)
     main.add_command(select)
     main.add_command(store)
+    try:
+        from fl_server.cli import simulate
+    except ImportError:  # the 'federated' extra (Flower) is not installed
+        return
+    main.add_command(simulate)
 
 
 _register_groups()

@@ -1,0 +1,212 @@
+"""The device's Flower ClientApp: join a round only inside the policy, send a clipped update.
+
+For every ``train`` message the device checks the round against its signed policy and the
+person's consent (:func:`~edge_client.federated.rounds.refusal_reasons`), verifies the
+signed global model (:func:`~edge_client.federated.bundle.verify_model_bundle`), trains
+the shipped LiteRT model on its own examples through the model's ``train`` signature,
+clips ``new - received`` to the round's clipping norm, and replies with that update and
+the metrics the policy allows. A refused round gets an error reply whose reason, also
+logged, names the rule and never user data. Run it with Flower's engines:
+``clientapp = "edge_client.federated.app:app"``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import lru_cache
+
+from flwr.app import (
+    Array,
+    ArrayRecord,
+    ConfigRecord,
+    Context,
+    Error,
+    Message,
+    MetricRecord,
+    RecordDict,
+)
+from flwr.clientapp import ClientApp
+
+from edge_client.federated.bundle import ModelBundle, verify_model_bundle
+from edge_client.federated.clipping import clip_update, weight_delta
+from edge_client.federated.device import FederatedDevice, device_from_config
+from edge_client.federated.errors import FederatedError
+from edge_client.federated.rounds import BUNDLE_FIELD, RecordName, parse_plan, refusal_reasons
+from edge_client.federated.training import evaluate_locally, train_locally
+from edge_client.models import LiteModel, ModelName, load_model
+from edge_client.policy import RoundKey
+
+__all__ = ["REFUSED", "app", "context_device", "make_client_app"]
+
+_LOG = logging.getLogger("edge_client.federated")
+REFUSED = 4001  # error code of a refused round
+_STATE = "edgeprof-device"
+
+
+def context_device(context: Context) -> FederatedDevice:
+    """Return the device of a Flower node (see :func:`device_from_config`)."""
+    return device_from_config(dict(context.node_config), dict(context.run_config))
+
+
+@lru_cache(maxsize=2)
+def _model(name: ModelName) -> LiteModel:
+    return load_model(name)
+
+
+def _refuse(message: Message, reasons: list[str]) -> Message:
+    text = "; ".join(reasons)
+    _LOG.warning("refused federated round: %s", text)
+    return Message(Error(code=REFUSED, reason=f"refused: {text}"), reply_to=message)
+
+
+def _state(context: Context) -> ConfigRecord:
+    if _STATE not in context.state:
+        context.state[_STATE] = ConfigRecord({"participations": 0, "version": 0})
+    record = context.state[_STATE]
+    if not isinstance(record, ConfigRecord):
+        raise FederatedError(f"device state: record {_STATE!r} is not a ConfigRecord")
+    return record
+
+
+def _number(record: ConfigRecord, key: str) -> int:
+    value = record.get(key, 0)
+    return value if isinstance(value, int) else 0
+
+
+def _admit(
+    device: FederatedDevice, message: Message, context: Context, *, training: bool
+) -> tuple[dict[str, object], ModelBundle] | list[str]:
+    """Return the round config and verified model, or the reasons to refuse."""
+    content = message.content
+    if RecordName.CONFIG.value not in content or RecordName.BUNDLE.value not in content:
+        return ["round message lacks its config or bundle record"]  # (an empty config fails)
+    record = content[RecordName.CONFIG.value]
+    config: dict[str, object] = dict(record) if isinstance(record, ConfigRecord) else {}
+    state = _state(context)
+    participations = _number(state, "participations") if training else 0
+    reasons = refusal_reasons(
+        device.engine, config, consent=device.consent, participations=participations
+    )
+    if reasons:
+        return reasons
+    plan = parse_plan(config, seed=device.seed)
+    if not len(device.examples.get(plan.model, ())):
+        return [f"no local examples for model {plan.model.value!r}"]
+    blob = content[RecordName.BUNDLE.value]
+    data = blob.get(BUNDLE_FIELD) if isinstance(blob, ConfigRecord) else None
+    if not isinstance(data, bytes):
+        return ["round bundle record holds no bundle bytes"]
+    try:
+        bundle = verify_model_bundle(
+            data,
+            device.trust,
+            policy_hash=device.engine.policy_hash,
+            model=plan.model.value,
+            min_version=_number(state, "version"),
+        )
+    except FederatedError as exc:
+        return [str(exc)]
+    state["version"] = bundle.version
+    return config, bundle
+
+
+def handle_train(device: FederatedDevice, message: Message, context: Context) -> Message:
+    """Answer one ``train`` message (see the module docstring).
+
+    Parameters
+    ----------
+    device
+        The device.
+    message
+        The server's message.
+    context
+        The node's context (its state counts participations and the newest model seen).
+
+    Returns
+    -------
+    Message
+        The clipped update and allowed metrics, or an error reply naming the refusal.
+    """
+    admitted = _admit(device, message, context, training=True)
+    if isinstance(admitted, list):
+        return _refuse(message, admitted)
+    config, bundle = admitted
+    plan = parse_plan(config, seed=device.seed)
+    model = _model(plan.model)
+    model.set_weights(bundle.weights)
+    received = model.get_weights()
+    examples = device.examples[plan.model]
+    loss = train_locally(model, examples, plan.settings)
+    clip = float(config[RoundKey.CLIPPING_NORM.value])  # type: ignore[arg-type]  # checked numeric by refusal_reasons
+    update, norm = clip_update(weight_delta(model.get_weights(), received), max_norm=clip)
+    state = _state(context)
+    state["participations"] = _number(state, "participations") + 1
+    allowed = device.engine.filter_metrics(
+        {"num_examples": float(len(examples)), "loss": loss, "update_norm": norm}
+    )
+    metrics = MetricRecord({k: int(v) if k == "num_examples" else v for k, v in allowed.items()})
+    arrays = ArrayRecord({name: Array(value) for name, value in update.items()})
+    content = RecordDict({RecordName.ARRAYS.value: arrays, RecordName.METRICS.value: metrics})
+    return Message(content, reply_to=message)
+
+
+def handle_evaluate(device: FederatedDevice, message: Message, context: Context) -> Message:
+    """Answer one ``evaluate`` message with the allowed metrics of the verified model.
+
+    Parameters
+    ----------
+    device
+        The device.
+    message
+        The server's message.
+    context
+        The node's context.
+
+    Returns
+    -------
+    Message
+        Allowed metrics, or an error reply naming the refusal.
+    """
+    admitted = _admit(device, message, context, training=False)
+    if isinstance(admitted, list):
+        return _refuse(message, admitted)
+    config, bundle = admitted
+    plan = parse_plan(config, seed=device.seed)
+    model = _model(plan.model)
+    model.set_weights(bundle.weights)
+    result = evaluate_locally(model, device.examples[plan.model])
+    allowed = device.engine.filter_metrics(result.as_metrics())
+    metrics = MetricRecord({k: int(v) if k == "num_examples" else v for k, v in allowed.items()})
+    return Message(RecordDict({RecordName.METRICS.value: metrics}), reply_to=message)
+
+
+def make_client_app(provider: Callable[[Context], FederatedDevice] | None = None) -> ClientApp:
+    """Return a ClientApp whose devices come from ``provider``.
+
+    Parameters
+    ----------
+    provider
+        Builds a node's :class:`FederatedDevice` from its context (default: :func:`context_device`).
+        An app embedding the edge client passes one that reads the device's own store.
+
+    Returns
+    -------
+    ClientApp
+        With ``train`` and ``evaluate`` registered.
+    """
+    provide = provider if provider is not None else context_device
+    client = ClientApp()
+
+    @client.train()
+    def train(message: Message, context: Context) -> Message:
+        return handle_train(provide(context), message, context)
+
+    @client.evaluate()
+    def evaluate(message: Message, context: Context) -> Message:
+        return handle_evaluate(provide(context), message, context)
+
+    return client
+
+
+app = make_client_app()

@@ -1,0 +1,195 @@
+"""The Flower ServerApp: ``serverapp = "fl_server.app:app"`` in ``pyproject.toml``.
+
+:func:`run_server` does the work for any :class:`flwr.serverapp.Grid` (Flower's simulation
+or deployment grid, or the in-process test grid): load the policy, the signing key and the
+checkpoint (resuming if there is one), wrap ``FedAvg`` in :class:`PolicyStrategy`, run the
+remaining rounds, and write ``metrics.json``, ``progress.jsonl`` and the plots.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from flwr.app import ArrayRecord, Context, MetricRecord
+from flwr.serverapp import Grid, ServerApp
+
+from edge_client.federated.device import engine_for
+from edge_client.models import load_model
+from fl_server.checkpoint import CheckpointStore, ServerState
+from fl_server.evaluation import heldout_people, score_people
+from fl_server.ledger import PrivacyLedger
+from fl_server.publish import Publisher, ensure_signing_key
+from fl_server.report import plot_run, write_metrics
+from fl_server.settings import InitialModel, ServerSettings
+from fl_server.strategy import PolicyStrategy, policy_fedavg
+
+__all__ = ["RunResult", "app", "run_server"]
+
+_LOG = logging.getLogger("fl_server")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Where a run left its outputs and what it spent.
+
+    Attributes
+    ----------
+    output_dir, metrics, plots
+        The output folder, ``metrics.json`` and the PNG plots.
+    completed_round
+        Last round whose model was published.
+    epsilon
+        ε spent in total (checkpointed rounds included).
+    """
+
+    output_dir: Path
+    metrics: Path
+    plots: tuple[Path, ...]
+    completed_round: int
+    epsilon: float
+
+
+def _rng(seed: int, saved: str) -> np.random.Generator:
+    rng = np.random.default_rng(None if seed < 0 else seed)  # seed < 0: OS entropy
+    if saved:
+        rng.bit_generator.state = json.loads(saved)
+    return rng
+
+
+def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
+    """Run (or resume) a policy-enforced federation on ``grid``.
+
+    Parameters
+    ----------
+    grid
+        Where the devices are.
+    settings
+        The run configuration.
+
+    Returns
+    -------
+    RunResult
+        Outputs and ε spent.
+    """
+    engine = engine_for(settings.policy)
+    plan, out = settings.plan, settings.output_dir
+    store = CheckpointStore(out / "checkpoint.msgpack")
+    state = store.load(policy_hash=engine.policy_hash, model=plan.model.value)
+    if state is None:
+        weights = load_model(plan.model).get_weights()
+        if settings.initial_model is InitialModel.ZERO:
+            weights = {k: np.zeros_like(v) for k, v in weights.items()}
+        state = ServerState(engine.policy_hash, plan.model.value, 0, weights)
+    else:
+        _LOG.info(
+            "resuming after round %d with ε=%.3f charged",
+            state.completed_round,
+            max((e.epsilon for e in state.ledger), default=0.0),
+        )
+    rate = settings.sampling_rate or engine.federated.sampling_rate
+    ledger = PrivacyLedger.from_rules(engine.federated, sampling_rate=rate, entries=state.ledger)
+    evaluation: dict[int, dict[str, float]] = {
+        int(r["round"]): {"auc": float(r["heldout_auc"]), "loss": float(r["heldout_loss"])}
+        for r in state.history
+        if "heldout_auc" in r
+    }
+    summary: dict[str, Any] = {
+        **{
+            k: getattr(v, "value", str(v) if isinstance(v, Path) else v)
+            for k, v in asdict(settings).items()
+            if k != "plan"
+        },
+        **{f"plan_{k}": getattr(v, "value", v) for k, v in asdict(plan).items()},
+        "policy_hash": engine.policy_hash,
+        "min_cohort": engine.federated.min_cohort,
+        "noise_multiplier": engine.federated.noise_multiplier,
+        "clipping_norm": engine.federated.clipping_norm,
+        "sampling_rate_used": rate,
+        "target_epsilon": engine.federated.target_epsilon,
+        "target_delta": engine.federated.target_delta,
+    }
+    progress = out / "progress.jsonl"
+    strategy: PolicyStrategy
+
+    def on_round(record: Mapping[str, Any]) -> None:
+        with progress.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, sort_keys=True) + "\n")
+        write_metrics(
+            out / "metrics.json", settings=summary, rounds=strategy.history, evaluation=evaluation
+        )
+
+    people = (
+        heldout_people(settings.data, settings.population_seed) if settings.heldout_eval else ()
+    )
+    scorer = load_model(plan.model) if people else None
+
+    def evaluate(server_round: int, arrays: ArrayRecord) -> MetricRecord | None:
+        if scorer is None:
+            return None
+        scorer.set_weights({k: a.numpy() for k, a in arrays.items()})
+        scores = score_people(scorer, people)
+        number = strategy.state.completed_round
+        evaluation[number] = scores
+        if strategy.history and strategy.history[-1].get("round") == number:
+            strategy.history[-1]["heldout_auc"] = scores["auc"]  # type: ignore[index]  # records are dicts
+            strategy.history[-1]["heldout_loss"] = scores["loss"]  # type: ignore[index]  # idem
+        return MetricRecord({"heldout_auc": scores["auc"], "heldout_loss": scores["loss"]})
+
+    out.mkdir(parents=True, exist_ok=True)
+    strategy = PolicyStrategy(
+        policy_fedavg(fraction_evaluate=settings.fraction_evaluate),
+        engine=engine,
+        plan=plan,
+        ledger=ledger,
+        publisher=Publisher(ensure_signing_key(settings.signing_key), out / "bundles"),
+        store=store,
+        state=state,
+        rng=_rng(settings.seed, state.rng_state),
+        sampling_rate=rate,
+        on_round=on_round,
+    )
+    remaining = settings.num_rounds - len(strategy.history)
+    if remaining > 0:
+        initial = ArrayRecord({k: _array(v) for k, v in state.weights.items()})
+        strategy.start(
+            grid=grid,
+            initial_arrays=initial,
+            num_rounds=remaining,
+            evaluate_fn=evaluate if scorer is not None else None,
+        )
+    write_metrics(
+        out / "metrics.json", settings=summary, rounds=strategy.history, evaluation=evaluation
+    )
+    plots = plot_run(out, rounds=strategy.history, evaluation=evaluation)
+    return RunResult(
+        out, out / "metrics.json", tuple(plots), strategy.state.completed_round, ledger.spent
+    )
+
+
+def _array(values: Any) -> Any:
+    from flwr.app import Array
+
+    return Array(np.ascontiguousarray(values, np.float32))
+
+
+app = ServerApp()
+
+
+@app.main()
+def main(grid: Grid, context: Context) -> None:
+    """Run the federation described by the run config (see :class:`RunKey`)."""
+    settings = ServerSettings.from_run_config(dict(context.run_config))
+    result = run_server(grid, settings)
+    _LOG.warning(
+        "federated run finished: round %d, ε=%.3f; report %s, plots %s",
+        result.completed_round,
+        result.epsilon,
+        result.metrics,
+        ", ".join(str(p) for p in result.plots),
+    )
