@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-TARGETS = ["edge_client", "models", "scripts", "tests"]
+TARGETS = ["edge_client", "fl_server", "models", "scripts", "tests"]
 
 
 @pytest.mark.skipif(

@@ -32,7 +32,7 @@ def _env() -> dict[str, str]:
 def test_readme_has_the_two_setup_commands_first() -> None:
     """The first two bash blocks are the main job and the test command."""
     bash = [body.strip() for kind, body in BLOCKS if kind == "bash"]
-    assert bash[0] == "pip install -e . && edgeprof demo"
+    assert bash[0] == 'pip install -e ".[federated]" && edgeprof simulate'
     assert bash[1] == 'pip install -e ".[dev]" && python -m pytest -q'
 
 
@@ -77,8 +77,8 @@ def test_python_block_runs(source: str) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
 
 
-def test_main_job_runs() -> None:
-    """`edgeprof demo`, the README's main job, runs and profiles both samples."""
+def test_demo_runs() -> None:
+    """`edgeprof demo`, the quickest look, runs and profiles both samples."""
     done = subprocess.run(
         ["edgeprof", "demo"],
         cwd=REPO,
@@ -90,3 +90,21 @@ def test_main_job_runs() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("Decision style") >= 2
+
+
+def test_main_job_runs(tmp_path: Path) -> None:
+    """`edgeprof simulate`, exactly as the README runs it: it finishes, reports ε and plots."""
+    done = subprocess.run(
+        ["edgeprof", "simulate"],
+        check=False,
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "ε spent" in done.stdout
+    (run,) = (tmp_path / "runs").glob("simulate-*")
+    for name in ("metrics.json", "training.png", "epsilon.png"):
+        assert (run / name).is_file()

@@ -99,7 +99,7 @@ def test_policy_group_is_registered() -> None:
 
 
 def test_select_with_a_profile_json(tmp_path: Path) -> None:
-    """select --profile uses a profile JSON from 'profile --json' and explains each pick."""
+    """Select --profile uses a profile JSON from 'profile --json' and explains each pick."""
     text = tmp_path / "me.txt"
     text.write_text(SAMPLE * 20, encoding="utf-8")
     code, out, _ = run("profile", "--json", str(text))
@@ -124,7 +124,7 @@ def test_select_bad_profile_names_the_field(tmp_path: Path) -> None:
 
 
 def test_select_with_the_device_store(tmp_path: Path) -> None:
-    """select without --profile uses the device's stored profile and records the picks."""
+    """Select without --profile uses the device's stored profile and records the picks."""
     home = tmp_path / "home"
     sample = tmp_path / "me.txt"
     sample.write_text(SAMPLE * 20, encoding="utf-8")
