@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from importlib import resources
@@ -23,7 +24,50 @@ def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Commands living in other packages, imported only when used (start-up stays fast and the
+# federated commands need the 'federated' extra only when they run).
+_LAZY_COMMANDS = {
+    "policy": ("edge_client.policy.cli", "policy", None),
+    "select": ("edge_client.selection.cli", "select", None),
+    "store": ("edge_client.store.cli", "store", None),
+    "simulate": ("fl_server.cli", "simulate", "federated"),
+    "deploy": ("fl_server.deploy_cli", "deploy", "federated"),
+}
+
+
+class _LazyGroup(click.Group):
+    """A click group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *_LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in _LAZY_COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, attr, extra = _LAZY_COMMANDS[cmd_name]
+        try:
+            command = getattr(importlib.import_module(module), attr)
+        except ImportError as exc:
+            if extra is None:
+                raise
+            return _missing_extra(cmd_name, extra, exc)
+        if not isinstance(command, click.Command):  # pragma: no cover - wiring error
+            raise TypeError(f"{module}.{attr} is not a click command")
+        return command
+
+
+def _missing_extra(name: str, extra: str, exc: ImportError) -> click.Command:
+    def fail() -> None:
+        _fail(
+            f"'edgeprof {name}' needs the '{extra}' extra: pip install 'edge-profiler[{extra}]'"
+            f" ({exc.name or exc} is missing)"
+        )
+        sys.exit(2)
+
+    return click.Command(name, callback=fail, help=f"(needs the '{extra}' extra)")
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="edge-profiler", prog_name="edgeprof")
 def main() -> None:
     """Privacy-preserving on-device profiling: decision style and interests, locally."""
@@ -167,21 +211,3 @@ def info_command() -> None:
             f"model {name.value} v{meta['version']}: {size:,} bytes, "
             f"metrics {json.dumps(meta.get('metrics', {}))}"
         )
-
-
-def _register_groups() -> None:
-    from edge_client.policy.cli import policy
-    from edge_client.selection.cli import select
-    from edge_client.store.cli import store
-
-    main.add_command(policy)
-    main.add_command(select)
-    main.add_command(store)
-    try:
-        from fl_server.cli import simulate
-    except ImportError:  # the 'federated' extra (Flower) is not installed
-        return
-    main.add_command(simulate)
-
-
-_register_groups()

@@ -56,9 +56,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915  # one linear b
     from flwr.serverapp.strategy import FedAvg
 
     from edge_client.federated.app import app as client_app
+    from edge_client.federated.bundle import verify_model_bundle
     from edge_client.federated.device import _mbti_train_users, engine_for
     from edge_client.federated.examples import style_examples
     from edge_client.models import ModelName, load_model
+    from edge_client.policy import TrustStore
     from fl_server.app import run_server
     from fl_server.evaluation import heldout_people, score_people
     from fl_server.local_grid import LocalGrid
@@ -164,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915  # one linear b
                 weights = {k: weights[k] + a.numpy() for k, a in mean.items()}
             server_s += time.perf_counter() - t1
             round_s.append(time.perf_counter() - t0)
-            sizes += [len(LocalGrid.reply_bytes(m)) for m in replies]
+            sizes += [len(LocalGrid.reply_bytes(m)) for m in replies]  # outside the timing
             cohort.append(len(replies))
         model.set_weights(weights)
         results["federated_plain"] = {
@@ -176,21 +178,32 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915  # one linear b
             "server_seconds_per_round": server_s / rounds,
         }
         # the policy wrapper at the default policy's ε ---------------------------------
-        grid = LocalGrid(client_app, nodes, base)
+        # Same workload as the plain run: no server-side held-out scoring during rounds
+        # (the final model is scored once afterwards), so the time ratio is the wrapper's.
+        grid = LocalGrid(client_app, nodes, {**base, "heldout-eval": False})
         t0 = time.perf_counter()
-        result = run_server(grid, ServerSettings.from_run_config(base))
+        result = run_server(grid, ServerSettings.from_run_config({**base, "heldout-eval": False}))
+        elapsed = time.perf_counter() - t0
         report = json.loads(result.metrics.read_text())
         done = [x for x in report["rounds"] if x["status"] == "aggregated"]
-        last = report["heldout"][max(report["heldout"], key=int)]
+        sent = [
+            x for x in report["rounds"] if x["status"] in ("aggregated", "not_aggregated_under_k")
+        ]
+        final = verify_model_bundle(
+            (result.output_dir / "bundles" / "style-latest.bundle").read_bytes(),
+            TrustStore.load(work / "keys" / "model-signing.pub"),
+            policy_hash=engine.policy_hash,
+        )
+        model.set_weights(dict(final.weights))
         results["federated_dp"] = {
-            "auc": last["auc"],
-            "loss": last["loss"],
+            **score_people(model, people),
             "epsilon": result.epsilon,
             "rounds_aggregated": len(done),
+            "rounds_sent": len(sent),
             "rounds_stopped_by_budget": sum(
                 x["status"] == "budget_exhausted" for x in report["rounds"]
             ),
-            "seconds_per_round": (time.perf_counter() - t0) / max(len(done), 1),
+            "seconds_per_round": elapsed / max(len(sent), 1),
         }
     cen, fed, dp = results["centralized"], results["federated_plain"], results["federated_dp"]
     results["auc_gap_federated_vs_centralized"] = fed["auc"] - cen["auc"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from edge_client.cli import main
@@ -144,3 +145,15 @@ def test_ten_megabyte_file_profiles(tmp_path: Path) -> None:
     code, out, err = run("profile", "--json", str(big))
     assert code == 0, err
     assert json.loads(out)["words"] > 1_000_000
+
+
+def test_command_of_a_missing_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command whose extra is not installed explains the install line instead of crashing."""
+    from edge_client import cli
+
+    monkeypatch.setitem(
+        cli._LAZY_COMMANDS, "simulate", ("not_an_installed_module_xyz", "simulate", "federated")
+    )
+    code, _, err = run("simulate")
+    assert code == 2
+    assert "pip install 'edge-profiler[federated]'" in err
