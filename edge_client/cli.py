@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import sys
 from importlib import resources
@@ -26,6 +27,7 @@ def _fail(message: str) -> None:
 
 # Commands living in other packages, imported only when used (start-up stays fast and the
 # federated commands need the 'federated' extra only when they run).
+_EXTRA_MODULES = {"federated": ("flwr", "dp_accounting")}
 _LAZY_COMMANDS = {
     "policy": ("edge_client.policy.cli", "policy", None),
     "select": ("edge_client.selection.cli", "select", None),
@@ -45,6 +47,11 @@ class _LazyGroup(click.Group):
         if cmd_name not in _LAZY_COMMANDS:
             return super().get_command(ctx, cmd_name)
         module, attr, extra = _LAZY_COMMANDS[cmd_name]
+        missing = [
+            m for m in _EXTRA_MODULES.get(extra or "", ()) if not importlib.util.find_spec(m)
+        ]
+        if extra is not None and missing:
+            return _missing_extra(cmd_name, extra, ImportError(name=missing[0]))
         try:
             command = getattr(importlib.import_module(module), attr)
         except ImportError as exc:

@@ -157,3 +157,13 @@ def test_command_of_a_missing_extra_says_what_to_install(monkeypatch: pytest.Mon
     code, _, err = run("simulate")
     assert code == 2
     assert "pip install 'edge-profiler[federated]'" in err
+
+
+def test_missing_extra_is_detected_before_importing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When a module of the extra is absent the command explains, without importing anything."""
+    from edge_client import cli
+
+    monkeypatch.setitem(cli._EXTRA_MODULES, "federated", ("not_an_installed_module_xyz",))
+    code, _, err = run("deploy", "certs", "/tmp/never-written")
+    assert code == 2
+    assert "needs the 'federated' extra" in err and "not_an_installed_module_xyz" in err
