@@ -64,14 +64,23 @@ class _LazyGroup(click.Group):
 
 
 def _missing_extra(name: str, extra: str, exc: ImportError) -> click.Command:
-    def fail() -> None:
+    """A stand-in command that accepts anything and explains which extra to install."""
+
+    def fail(args: tuple[str, ...]) -> None:
+        del args  # whatever was asked, the answer is the same
         _fail(
             f"'edgeprof {name}' needs the '{extra}' extra: pip install 'edge-profiler[{extra}]'"
             f" ({exc.name or exc} is missing)"
         )
         sys.exit(2)
 
-    return click.Command(name, callback=fail, help=f"(needs the '{extra}' extra)")
+    return click.Command(
+        name,
+        callback=fail,
+        params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)],
+        context_settings={"ignore_unknown_options": True, "help_option_names": []},
+        help=f"(needs the '{extra}' extra)",
+    )
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
