@@ -20,6 +20,7 @@ from flwr.app import ArrayRecord, Context, MetricRecord
 from flwr.serverapp import Grid, ServerApp
 
 from edge_client.federated.device import engine_for
+from edge_client.federated.trainable import FederatedModel, initial_weights
 from edge_client.models import load_model
 from fl_server.checkpoint import CheckpointStore, ServerState
 from fl_server.evaluation import heldout_people, score_people
@@ -82,9 +83,8 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
     store = CheckpointStore(out / "checkpoint.msgpack")
     state = store.load(policy_hash=engine.policy_hash, model=plan.model.value)
     if state is None:
-        weights = load_model(plan.model).get_weights()
-        if settings.initial_model is InitialModel.ZERO:
-            weights = {k: np.zeros_like(v) for k, v in weights.items()}
+        zero = settings.initial_model is InitialModel.ZERO
+        weights = initial_weights(plan.model, zero=zero)
         state = ServerState(engine.policy_hash, plan.model.value, 0, weights)
     else:
         _LOG.info(
@@ -124,10 +124,14 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
             out / "metrics.json", settings=summary, rounds=strategy.history, evaluation=evaluation
         )
 
+    # Server-side held-out scoring (simulation only) is the style model's AUC by person.
+    name = plan.model.lite_name if plan.model is FederatedModel.STYLE else None
     people = (
-        heldout_people(settings.data, settings.population_seed) if settings.heldout_eval else ()
+        heldout_people(settings.data, settings.population_seed)
+        if settings.heldout_eval and name is not None
+        else ()
     )
-    scorer = load_model(plan.model) if people else None
+    scorer = load_model(name) if people and name is not None else None
 
     def evaluate(server_round: int, arrays: ArrayRecord) -> MetricRecord | None:
         if scorer is None:
@@ -175,7 +179,7 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
 def _array(values: Any) -> Any:
     from flwr.app import Array
 
-    return Array(np.ascontiguousarray(values, np.float32))
+    return Array(np.array(values, np.float32, order="C"))  # keeps 0-d shapes
 
 
 app = ServerApp()

@@ -75,7 +75,7 @@ class CheckpointStore:
             "model": state.model,
             "completed_round": state.completed_round,
             "weights": [
-                [name, list(a.shape), np.ascontiguousarray(a, "<f4").tobytes()]
+                [name, list(a.shape), np.array(a, "<f4", order="C").tobytes()]
                 for name, a in sorted(state.weights.items())
             ],
             "ledger": [[e.round, e.cohort, e.epsilon] for e in state.ledger],

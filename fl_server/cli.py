@@ -16,7 +16,16 @@ from edge_client.errors import EdgeProfilerError
 __all__ = ["simulate"]
 
 
-def _train_users(data: Path) -> int:
+def _devices(data: Path, model: str) -> int:
+    """Return how many devices ``--data`` gives the model (MBTI users or news authors)."""
+    if model == "interests":
+        from edge_client.federated.errors import FederatedError
+        from edge_client.federated.news import news_author_posts
+
+        try:
+            return len(news_author_posts(str(data)))
+        except FederatedError as exc:
+            raise click.UsageError(f"--data: {exc}") from None
     from edge_client.federated.device import mbti_split
 
     path = data / "mbti" / "users.jsonl"
@@ -34,8 +43,17 @@ def _train_users(data: Path) -> int:
 @click.option(
     "--data",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Shared data folder (e.g. ../shared/data): one MBTI user = one device. "
+    help="Shared data folder (e.g. ../shared/data): one MBTI user (style) or one "
+    "20 Newsgroups author (interests) = one device. "
     "Default: the built-in seeded population of virtual devices.",
+)
+@click.option(
+    "--model",
+    type=click.Choice(["style", "interests", "ranking"]),
+    default="style",
+    show_default=True,
+    help="Model to train: decision style, interests (needs --data: 20 Newsgroups authors) "
+    "or ranking (SIMULATED engagement of the virtual devices; --data is not used).",
 )
 @click.option(
     "--devices",
@@ -73,6 +91,7 @@ def _train_users(data: Path) -> int:
 @click.option("--quiet", is_flag=True, help="Do not stream Flower's log.")
 def simulate(
     data: Path | None,
+    model: str,
     devices: int,
     rounds: int,
     policy: str,
@@ -81,7 +100,7 @@ def simulate(
     cpus: int,
     quiet: bool,
 ) -> None:
-    """Train the decision-style model across virtual devices under a privacy policy.
+    """Train a shipped model across virtual devices under a privacy policy.
 
     Runs the repository's Flower app (ServerApp fl_server.app, ClientApp
     edge_client.federated.app) on Flower's simulation engine and prints where the report
@@ -94,7 +113,11 @@ def simulate(
         engine = engine_for(policy)
     except (EdgeProfilerError, OSError) as exc:
         raise click.UsageError(f"--policy: {exc}") from None
-    nodes = _train_users(data.resolve()) if data else devices
+    if model == "interests" and not data:
+        raise click.UsageError("--model interests needs --data (20 Newsgroups authors)")
+    if model == "ranking":
+        data = None  # ranking examples are SIMULATED engagement of virtual devices
+    nodes = _devices(data.resolve(), model) if data else devices
     rules = engine.federated
     if rules.sampling_rate * nodes < rules.min_cohort:
         raise click.UsageError(
@@ -108,11 +131,12 @@ def simulate(
         "num-rounds": rounds,
         "seed": seed,
         "population-seed": seed,
-        "initial-model": "shipped" if data else "zero",
+        "model": model,
+        "initial-model": "shipped" if data or model == "ranking" else "zero",
         "data": str(data.resolve()) if data else "",
     }
     click.echo(
-        f"simulating {nodes} devices, {rounds} rounds under policy {policy!r} "
+        f"simulating {nodes} devices ({model}), {rounds} rounds under policy {policy!r} "
         f"(k={rules.min_cohort}, q={rules.sampling_rate:g}, ε≤{rules.target_epsilon:g})"
     )
     try:
@@ -133,5 +157,5 @@ def simulate(
     )
     click.echo(f"report: {metrics}")
     click.echo(f"plots:  {result.output_dir / 'training.png'}, {result.output_dir / 'epsilon.png'}")
-    click.echo(f"model:  {result.output_dir / 'bundles' / 'style-latest.bundle'} (signed)")
+    click.echo(f"model:  {result.output_dir / 'bundles' / f'{model}-latest.bundle'} (signed)")
     click.echo(f"log:    {result.log}")

@@ -38,6 +38,9 @@ class LocalGrid(Grid):
         The run configuration every node sees.
     run_id
         The run id given to messages.
+    keep
+        Keep every message sent and received in :attr:`sent` and :attr:`replies` (for
+        tests; a long benchmark turns it off so updates do not pile up in memory).
     """
 
     def __init__(
@@ -47,6 +50,7 @@ class LocalGrid(Grid):
         run_config: Mapping[str, bool | float | int | str],
         *,
         run_id: int = 1,
+        keep: bool = True,
     ) -> None:
         # Flower stamps messages with the process's task identity; a real SuperLink sets it.
         TaskIdentity.run_id, TaskIdentity.node_id, TaskIdentity.task_id = run_id, 1, 1
@@ -62,6 +66,7 @@ class LocalGrid(Grid):
         self.replies: list[Message] = []
         self._pending: dict[str, Message] = {}
         self._ids = itertools.count()
+        self._keep = keep
 
     def set_run(self, run: Run) -> None:
         """Set the run."""
@@ -91,9 +96,10 @@ class LocalGrid(Grid):
         """Run the ClientApp on each message now; return ids to pull the replies with."""
         ids = []
         for message in messages:
-            self.sent.append(message)
             reply = self._app(message, self.contexts[message.metadata.dst_node_id])
-            self.replies.append(reply)
+            if self._keep:
+                self.sent.append(message)
+                self.replies.append(reply)
             key = str(next(self._ids))
             self._pending[key] = reply
             ids.append(key)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge_client.models import ModelName
+from edge_client.federated.trainable import FederatedModel
 from fl_server.errors import ServerConfigError
 from fl_server.strategy import TrainPlan
 
@@ -84,7 +84,7 @@ class ServerSettings:
             return value
 
         try:
-            model = ModelName(get(RunKey.MODEL, str, "style"))
+            model = FederatedModel(get(RunKey.MODEL, str, "style"))
             initial = InitialModel(get(RunKey.INITIAL_MODEL, str, "shipped"))
         except ValueError:
             raise ServerConfigError("run config: 'model' or 'initial-model' is unknown") from None

@@ -29,7 +29,7 @@ from flwr.serverapp import Grid
 from flwr.serverapp.strategy import FedAvg, Strategy
 
 from edge_client.federated.rounds import BUNDLE_FIELD, PlanKey, RecordName
-from edge_client.models import ModelName
+from edge_client.federated.trainable import FederatedModel
 from edge_client.policy import PolicyEngine, RoundKey
 from fl_server.checkpoint import CheckpointStore, ServerState
 from fl_server.errors import ServerConfigError
@@ -54,7 +54,7 @@ class TrainPlan:
         See :class:`edge_client.federated.rounds.PlanKey`.
     """
 
-    model: ModelName = ModelName.STYLE
+    model: FederatedModel = FederatedModel.STYLE
     local_epochs: int = 1
     batch_size: int = 16
     learning_rate: float = 0.5
@@ -368,4 +368,4 @@ def _relabel(message: Message, content: RecordDict) -> Message:
 def _array(values: npt.NDArray[np.float32]) -> Any:
     from flwr.app import Array
 
-    return Array(np.ascontiguousarray(values, np.float32))
+    return Array(np.array(values, np.float32, order="C"))  # keeps 0-d shapes

@@ -15,14 +15,22 @@ from edge_client.federated.errors import (
     RoundConfigError,
     UpdateError,
 )
-from edge_client.federated.examples import LocalExamples, interest_examples, style_examples
+from edge_client.federated.examples import (
+    LocalExamples,
+    RankingExamples,
+    interest_examples,
+    style_examples,
+)
 from edge_client.federated.population import VirtualPerson, virtual_person
 from edge_client.federated.rounds import PlanKey, RecordName, RoundPlan, parse_plan, refusal_reasons
+from edge_client.federated.trainable import FederatedModel, initial_weights, load_trainable
 from edge_client.federated.training import (
     LocalResult,
     TrainSettings,
     evaluate_locally,
+    evaluate_ranking_locally,
     train_locally,
+    train_ranking_locally,
 )
 
 __all__ = [
@@ -30,10 +38,12 @@ __all__ = [
     "DeviceKey",
     "FederatedDevice",
     "FederatedError",
+    "FederatedModel",
     "LocalExamples",
     "LocalResult",
     "ModelBundle",
     "PlanKey",
+    "RankingExamples",
     "RecordName",
     "RoundConfigError",
     "RoundPlan",
@@ -44,11 +54,15 @@ __all__ = [
     "clip_update",
     "device_from_config",
     "evaluate_locally",
+    "evaluate_ranking_locally",
+    "initial_weights",
     "interest_examples",
+    "load_trainable",
     "parse_plan",
     "refusal_reasons",
     "style_examples",
     "train_locally",
+    "train_ranking_locally",
     "update_norm",
     "verify_model_bundle",
     "virtual_person",

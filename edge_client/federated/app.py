@@ -3,7 +3,9 @@
 For every ``train`` message the device checks the round against its signed policy and the
 person's consent (:func:`~edge_client.federated.rounds.refusal_reasons`), verifies the
 signed global model (:func:`~edge_client.federated.bundle.verify_model_bundle`), trains
-the shipped LiteRT model on its own examples through the model's ``train`` signature,
+the shipped LiteRT model the plan names (decision style, interests or ranking,
+:class:`~edge_client.federated.trainable.FederatedModel`) on its own examples through the
+model's ``train`` signature,
 clips ``new - received`` to the round's clipping norm, and replies with that update and
 the metrics the policy allows. A refused round gets an error reply whose reason, also
 logged, names the rule and never user data. Run it with Flower's engines:
@@ -32,10 +34,25 @@ from edge_client.federated.bundle import ModelBundle, verify_model_bundle
 from edge_client.federated.clipping import clip_update, weight_delta
 from edge_client.federated.device import FederatedDevice, device_from_config
 from edge_client.federated.errors import FederatedError
-from edge_client.federated.rounds import BUNDLE_FIELD, RecordName, parse_plan, refusal_reasons
-from edge_client.federated.training import evaluate_locally, train_locally
-from edge_client.models import LiteModel, ModelName, load_model
-from edge_client.policy import RoundKey
+from edge_client.federated.examples import LocalExamples, RankingExamples
+from edge_client.federated.rounds import (
+    BUNDLE_FIELD,
+    RecordName,
+    RoundPlan,
+    parse_plan,
+    refusal_reasons,
+)
+from edge_client.federated.trainable import FederatedModel, load_trainable
+from edge_client.federated.training import (
+    LocalResult,
+    evaluate_locally,
+    evaluate_ranking_locally,
+    train_locally,
+    train_ranking_locally,
+)
+from edge_client.models import LiteModel
+from edge_client.policy import Purpose, RoundKey
+from edge_client.selection.model import RankingModel
 
 __all__ = ["REFUSED", "app", "context_device", "make_client_app"]
 
@@ -49,9 +66,25 @@ def context_device(context: Context) -> FederatedDevice:
     return device_from_config(dict(context.node_config), dict(context.run_config))
 
 
-@lru_cache(maxsize=2)
-def _model(name: ModelName) -> LiteModel:
-    return load_model(name)
+@lru_cache(maxsize=3)
+def _model(name: FederatedModel) -> LiteModel | RankingModel:
+    return load_trainable(name)
+
+
+def _train(model: LiteModel | RankingModel, plan: RoundPlan, examples: object) -> float:
+    if isinstance(model, RankingModel) and isinstance(examples, RankingExamples):
+        return train_ranking_locally(model, examples, plan.settings)
+    if isinstance(model, LiteModel) and isinstance(examples, LocalExamples):
+        return train_locally(model, examples, plan.settings)
+    raise FederatedError(f"model {plan.model.value!r}: examples of the wrong kind")
+
+
+def _evaluate(model: LiteModel | RankingModel, plan: RoundPlan, examples: object) -> LocalResult:
+    if isinstance(model, RankingModel) and isinstance(examples, RankingExamples):
+        return evaluate_ranking_locally(model, examples)
+    if isinstance(model, LiteModel) and isinstance(examples, LocalExamples):
+        return evaluate_locally(model, examples)
+    raise FederatedError(f"model {plan.model.value!r}: examples of the wrong kind")
 
 
 def _refuse(message: Message, reasons: list[str]) -> Message:
@@ -74,6 +107,16 @@ def _number(record: ConfigRecord, key: str) -> int:
     return value if isinstance(value, int) else 0
 
 
+def _example_reasons(device: FederatedDevice, plan: RoundPlan) -> list[str]:
+    """Return why the device has nothing to train the plan's model on (empty: it has)."""
+    if plan.model is FederatedModel.RANKING and not device.consent.allows(Purpose.PERSONALIZATION):
+        # Ranking examples exist only under the personalization opt-in (revoking drops them).
+        return ["consent for 'personalization' absent: no ranking examples may be used"]
+    if not len(device.examples_for(plan.model) or ()):
+        return [f"no local examples for model {plan.model.value!r}"]
+    return []
+
+
 def _admit(
     device: FederatedDevice, message: Message, context: Context, *, training: bool
 ) -> tuple[dict[str, object], ModelBundle] | list[str]:
@@ -91,8 +134,9 @@ def _admit(
     if reasons:
         return reasons
     plan = parse_plan(config, seed=device.seed)
-    if not len(device.examples.get(plan.model, ())):
-        return [f"no local examples for model {plan.model.value!r}"]
+    missing = _example_reasons(device, plan)
+    if missing:
+        return missing
     blob = content[RecordName.BUNDLE.value]
     data = blob.get(BUNDLE_FIELD) if isinstance(blob, ConfigRecord) else None
     if not isinstance(data, bytes):
@@ -136,14 +180,14 @@ def handle_train(device: FederatedDevice, message: Message, context: Context) ->
     model = _model(plan.model)
     model.set_weights(bundle.weights)
     received = model.get_weights()
-    examples = device.examples[plan.model]
-    loss = train_locally(model, examples, plan.settings)
+    examples = device.examples_for(plan.model)
+    loss = _train(model, plan, examples)
     clip = float(config[RoundKey.CLIPPING_NORM.value])  # type: ignore[arg-type]  # checked numeric by refusal_reasons
     update, norm = clip_update(weight_delta(model.get_weights(), received), max_norm=clip)
     state = _state(context)
     state["participations"] = _number(state, "participations") + 1
     allowed = device.engine.filter_metrics(
-        {"num_examples": float(len(examples)), "loss": loss, "update_norm": norm}
+        {"num_examples": float(len(examples or ())), "loss": loss, "update_norm": norm}
     )
     metrics = MetricRecord({k: int(v) if k == "num_examples" else v for k, v in allowed.items()})
     arrays = ArrayRecord({name: Array(value) for name, value in update.items()})
@@ -175,7 +219,7 @@ def handle_evaluate(device: FederatedDevice, message: Message, context: Context)
     plan = parse_plan(config, seed=device.seed)
     model = _model(plan.model)
     model.set_weights(bundle.weights)
-    result = evaluate_locally(model, device.examples[plan.model])
+    result = _evaluate(model, plan, device.examples_for(plan.model))
     allowed = device.engine.filter_metrics(result.as_metrics())
     metrics = MetricRecord({k: int(v) if k == "num_examples" else v for k, v in allowed.items()})
     return Message(RecordDict({RecordName.METRICS.value: metrics}), reply_to=message)

@@ -86,7 +86,7 @@ def bundle_payload(
     """
     arrays = []
     for name in sorted(weights):
-        array = np.ascontiguousarray(np.asarray(weights[name], dtype=_DTYPE))
+        array = np.array(weights[name], dtype=_DTYPE, order="C")  # keeps 0-d shapes
         arrays.append([name, _DTYPE, list(array.shape), array.tobytes()])
     document = {
         "format": BUNDLE_FORMAT,

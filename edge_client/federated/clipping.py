@@ -68,7 +68,7 @@ def weight_delta(new: Weights, old: Weights) -> dict[str, npt.NDArray[np.float32
         a, b = np.asarray(new[name], np.float32), np.asarray(old[name], np.float32)
         if a.shape != b.shape:
             raise UpdateError(f"update: weight {name!r} has shape {a.shape}, expected {b.shape}")
-        diff = (a - b).astype(np.float32)
+        diff = np.asarray(a - b, np.float32)  # an ndarray even for 0-d weights
         if not np.all(np.isfinite(diff)):
             raise UpdateError(f"update: weight {name!r} has non-finite values")
         delta[name] = diff
@@ -105,6 +105,7 @@ def clip_update(
     # A tiny margin below max_norm keeps float32 rounding from pushing the norm above it.
     scale = min(1.0, max_norm * (1.0 - 1e-6) / norm) if norm > 0 else 1.0
     clipped = {
-        name: (np.asarray(a, np.float32) * scale).astype(np.float32) for name, a in update.items()
+        name: np.asarray(np.asarray(a, np.float32) * scale, np.float32)  # 0-d stays an ndarray
+        for name, a in update.items()
     }
     return clipped, norm

@@ -3,9 +3,16 @@
 :func:`device_from_context` builds the device of a Flower node from its configuration:
 the node config (set per SuperNode with ``--node-config``) wins over the run config
 (``[tool.flwr.app.config]`` / ``--run-config``). Keys are the :class:`DeviceKey` values.
-In simulation a node's ``partition-id`` picks its person: from the built-in seeded
-population (:mod:`edge_client.federated.population`) or, with ``data`` set, one MBTI user
-of ``<data>/mbti/users.jsonl`` (the users held out by the user-level split never train).
+In simulation a node's ``partition-id`` picks its person, and the run's ``model`` which
+examples the device holds:
+
+* ``style``: from the built-in seeded population (:mod:`edge_client.federated.population`)
+  or, with ``data`` set, one MBTI user of ``<data>/mbti/users.jsonl`` (the users held out
+  by the user-level split never train);
+* ``interests`` (needs ``data``): one 20 Newsgroups author of the train split who never
+  posts in the test split (:mod:`edge_client.federated.news`);
+* ``ranking``: the SIMULATED selection training examples of a virtual person
+  (:mod:`edge_client.federated.engagement`; no public engagement log exists).
 """
 
 from __future__ import annotations
@@ -18,9 +25,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from edge_client.federated.engagement import simulated_ranking_examples
 from edge_client.federated.errors import FederatedError
-from edge_client.federated.examples import LocalExamples, style_examples
+from edge_client.federated.examples import (
+    LocalExamples,
+    RankingExamples,
+    interest_examples,
+    style_examples,
+)
+from edge_client.federated.news import news_author_posts
 from edge_client.federated.population import virtual_person
+from edge_client.federated.trainable import FederatedModel
 from edge_client.models import ModelName
 from edge_client.policy import (
     ConsentState,
@@ -51,6 +66,7 @@ class DeviceKey(enum.Enum):
     POPULATION_SEED = "population-seed"
     REVOKED_SHARE = "revoked-share"
     PARTITION_ID = "partition-id"
+    MODEL = "model"
 
 
 @dataclass(frozen=True)
@@ -66,9 +82,12 @@ class FederatedDevice:
     trust
         Keys trusted to sign global models.
     examples
-        Local examples per model (models without examples cannot be trained here).
+        Local text examples per profiler model (models without examples cannot be
+        trained here).
     seed
         FederatedDevice-specific seed for shuffling.
+    ranking
+        The selector's training examples for the ranking model (empty: none kept).
     """
 
     engine: PolicyEngine
@@ -76,6 +95,12 @@ class FederatedDevice:
     trust: TrustStore
     examples: Mapping[ModelName, LocalExamples]
     seed: int = 0
+    ranking: RankingExamples | None = None
+
+    def examples_for(self, model: FederatedModel) -> LocalExamples | RankingExamples | None:
+        """Return the device's examples of ``model`` (``None`` when it has none)."""
+        name = model.lite_name
+        return self.ranking if name is None else self.examples.get(name)
 
 
 @lru_cache(maxsize=8)
@@ -129,6 +154,23 @@ def _mbti_train_users(root: str) -> tuple[tuple[str, bool, tuple[str, ...]], ...
     return tuple(users)
 
 
+@lru_cache(maxsize=8192)
+def _interest_examples(data: str, index: int) -> LocalExamples:
+    if not data:
+        raise FederatedError(
+            "device config: model 'interests' needs 'data' (20 Newsgroups authors)"
+        )
+    authors = news_author_posts(data)
+    if not 0 <= index < len(authors):
+        raise FederatedError(f"device: partition-id {index} outside the {len(authors)} authors")
+    return interest_examples(authors[index], labels=load_taxonomy().labels)
+
+
+@lru_cache(maxsize=8192)
+def _ranking_examples(policy: str, seed: int, index: int) -> RankingExamples:
+    return simulated_ranking_examples(engine_for(policy), seed, index)
+
+
 @lru_cache(maxsize=4096)
 def _examples(data: str, seed: int, index: int) -> LocalExamples:
     if data:
@@ -160,7 +202,7 @@ def device_from_config(
     Returns
     -------
     FederatedDevice
-        Its policy, consent, trusted keys and local decision-style examples.
+        Its policy, consent, trusted keys and the local examples of the run's ``model``.
 
     Raises
     ------
@@ -183,11 +225,26 @@ def device_from_config(
         raise FederatedError("device config: data, model-trust and policy must be strings")
     if isinstance(revoked, bool) or not isinstance(revoked, int | float):
         raise FederatedError("device config: revoked-share must be a number")
+    try:
+        model = FederatedModel(_get(merged, DeviceKey.MODEL, FederatedModel.STYLE.value))
+    except ValueError:
+        raise FederatedError("device config: model names no federated model") from None
     if not trust:
         raise FederatedError("device config: model-trust (trusted model-signing keys) is not set")
     engine = engine_for(policy)
     # A seeded share of virtual people never opted in to federated training.
     opted_in = (index * 2654435761 + seed) % 10_000 >= float(revoked) * 10_000
-    consent = engine.consent_state([Purpose.FEDERATED_TRAINING] if opted_in else [])
-    examples = {ModelName.STYLE: _examples(data, seed, index)}
-    return FederatedDevice(engine, consent, _trust(trust), examples, seed=seed * 100_003 + index)
+    # An opted-in virtual person also opted in to personalization (ranking examples exist).
+    purposes = [Purpose.FEDERATED_TRAINING, Purpose.PERSONALIZATION] if opted_in else []
+    consent = engine.consent_state(purposes)
+    examples: dict[ModelName, LocalExamples] = {}
+    ranking = None
+    if model is FederatedModel.STYLE:
+        examples[ModelName.STYLE] = _examples(data, seed, index)
+    elif model is FederatedModel.INTERESTS:
+        examples[ModelName.INTERESTS] = _interest_examples(data, index)
+    else:
+        ranking = _ranking_examples(policy, seed, index) if opted_in else None
+    return FederatedDevice(
+        engine, consent, _trust(trust), examples, seed=seed * 100_003 + index, ranking=ranking
+    )

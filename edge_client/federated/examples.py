@@ -3,7 +3,9 @@
 Text is turned into :class:`~edge_client.text.features.TextCounts` as soon as it is read;
 an example holds counts and a target, never the text. Decision style has one label per
 person (the analytical end is 1), so a person's words are cut into examples of about 300
-words (the amount a thinking-style app gets); interests have one label per post.
+words (the amount a thinking-style app gets); interests have one label per post. The
+ranking model's examples are the selector's own feature rows and 0/1 engagement labels
+(:class:`RankingExamples`; numbers only, see :mod:`edge_client.selection.features`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import numpy.typing as npt
 
 from edge_client.federated.errors import FederatedError
 from edge_client.models import ModelName
+from edge_client.selection.state import TrainingExample
 from edge_client.text.features import TextCounts, extract
 
-__all__ = ["LocalExamples", "interest_examples", "style_examples"]
+__all__ = ["LocalExamples", "RankingExamples", "interest_examples", "style_examples"]
 
 
 @dataclass(frozen=True)
@@ -121,3 +124,53 @@ def interest_examples(
     targets = np.zeros((len(counts), len(labels)), np.float32)
     targets[np.arange(len(rows)), rows] = 1.0
     return LocalExamples(ModelName.INTERESTS, tuple(counts), targets)
+
+
+@dataclass(frozen=True)
+class RankingExamples:
+    """The ranking model's examples on one device: feature rows and engagement labels.
+
+    Attributes
+    ----------
+    x
+        ``[rows, width]`` float32 feature rows (:func:`edge_client.selection.features.build_rows`).
+    y
+        ``[rows]`` float32 labels, 1 for engaged and 0 for not.
+    """
+
+    x: npt.NDArray[np.float32]
+    y: npt.NDArray[np.float32]
+
+    def __post_init__(self) -> None:
+        """Check that rows and labels line up and are finite 0/1 values."""
+        if self.x.ndim != 2 or self.y.shape != (self.x.shape[0],):
+            raise FederatedError(
+                f"local examples (ranking): rows of shape {self.x.shape} but labels of "
+                f"shape {self.y.shape}"
+            )
+        if not (np.all(np.isfinite(self.x)) and np.all((self.y == 0) | (self.y == 1))):
+            raise FederatedError("local examples (ranking): rows must be finite, labels 0 or 1")
+
+    def __len__(self) -> int:
+        """Return the number of examples."""
+        return int(self.x.shape[0])
+
+    @classmethod
+    def from_training(cls, examples: Sequence[TrainingExample], width: int) -> RankingExamples:
+        """Return the selector's kept training examples as arrays.
+
+        Parameters
+        ----------
+        examples
+            :attr:`edge_client.selection.SelectionState.examples`.
+        width
+            The ranking model's input width (used when there are no examples).
+
+        Returns
+        -------
+        RankingExamples
+            Rows and labels in the same order.
+        """
+        x = np.array([e.x for e in examples], np.float32).reshape(len(examples), width)
+        y = np.array([e.y for e in examples], np.float32).reshape(len(examples))
+        return cls(x, y)

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from edge_client.federated.errors import RoundConfigError
+from edge_client.federated.trainable import FederatedModel
 from edge_client.federated.training import TrainSettings
-from edge_client.models import ModelName
 from edge_client.policy import ConsentState, PolicyEngine
 
 __all__ = ["PlanKey", "RecordName", "RoundPlan", "parse_plan", "refusal_reasons"]
@@ -50,14 +50,14 @@ class RoundPlan:
     Attributes
     ----------
     model
-        Which shipped model to train.
+        Which shipped model to train (``style``, ``interests`` or ``ranking``).
     server_round
         The server's round number (also the minimum bundle version).
     settings
         Local training settings.
     """
 
-    model: ModelName
+    model: FederatedModel
     server_round: int
     settings: TrainSettings
 
@@ -98,9 +98,9 @@ def parse_plan(config: Mapping[str, object], *, seed: int = 0) -> RoundPlan:
     """
     name = config.get(PlanKey.MODEL.value)
     try:
-        model = ModelName(name)
+        model = FederatedModel(name)
     except ValueError:
-        raise RoundConfigError("round config: field 'model' names no shipped model") from None
+        raise RoundConfigError("round config: field 'model' names no federated model") from None
     server_round = _int(config, PlanKey.SERVER_ROUND, 0)
     try:
         settings = TrainSettings(

@@ -1,7 +1,9 @@
 """Local training and evaluation of a shipped LiteRT model on a device's own examples.
 
 Training goes through the model's own ``train`` signature
-(:meth:`~edge_client.models.LiteModel.train_step`): plain minibatch SGD, seeded shuffling.
+(:meth:`~edge_client.models.LiteModel.train_step`, or
+:meth:`~edge_client.selection.model.RankingModel.train_step` for the ranking model): plain
+minibatch SGD, seeded shuffling.
 """
 
 from __future__ import annotations
@@ -12,10 +14,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge_client.federated.errors import FederatedError
-from edge_client.federated.examples import LocalExamples
+from edge_client.federated.examples import LocalExamples, RankingExamples
 from edge_client.models import Head, LiteModel
+from edge_client.selection.model import RankingModel
 
-__all__ = ["LocalResult", "TrainSettings", "evaluate_locally", "train_locally"]
+__all__ = [
+    "LocalResult",
+    "TrainSettings",
+    "evaluate_locally",
+    "evaluate_ranking_locally",
+    "train_locally",
+    "train_ranking_locally",
+]
 
 
 @dataclass(frozen=True)
@@ -124,3 +134,49 @@ def evaluate_locally(model: LiteModel, examples: LocalExamples) -> LocalResult:
         loss = float(-np.mean(np.sum(y * np.log(probs), axis=1)))
         accuracy = float(np.mean(np.argmax(probs, axis=1) == np.argmax(y, axis=1)))
     return LocalResult(len(examples), loss, accuracy)
+
+
+def train_ranking_locally(
+    model: RankingModel, examples: RankingExamples, settings: TrainSettings
+) -> float:
+    """Run ``settings.epochs`` epochs of SGD on feature rows; return the last epoch's mean loss.
+
+    Raises
+    ------
+    FederatedError
+        When there are no examples.
+    """
+    if len(examples) == 0:
+        raise FederatedError("local training (ranking): no local examples")
+    rng = np.random.default_rng(settings.seed)
+    losses: list[float] = []
+    for _ in range(settings.epochs):
+        order = rng.permutation(len(examples))
+        losses = []
+        for start in range(0, len(order), settings.batch_size):
+            batch = order[start : start + settings.batch_size]
+            losses.append(
+                model.train_step(
+                    examples.x[batch],
+                    examples.y[batch],
+                    learning_rate=settings.learning_rate,
+                    l2=settings.l2,
+                )
+            )
+    return float(np.mean(losses))
+
+
+def evaluate_ranking_locally(model: RankingModel, examples: RankingExamples) -> LocalResult:
+    """Return log loss and thresholded accuracy of the ranking model on ``examples``.
+
+    Raises
+    ------
+    FederatedError
+        When there are no examples.
+    """
+    if len(examples) == 0:
+        raise FederatedError("local evaluation (ranking): no local examples")
+    probs = np.clip(model.predict(examples.x).astype(np.float64), 1e-7, 1 - 1e-7)
+    y = examples.y.astype(np.float64)
+    loss = float(-np.mean(y * np.log(probs) + (1 - y) * np.log(1 - probs)))
+    return LocalResult(len(examples), loss, float(np.mean((probs >= 0.5) == (y >= 0.5))))

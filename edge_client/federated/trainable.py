@@ -1,0 +1,81 @@
+"""The models federated rounds may train: the two profiler models and the ranking model.
+
+:class:`FederatedModel` names them in a round's plan (``model = "style" | "interests" |
+"ranking"``). The profiler's :class:`~edge_client.models.ModelName` keeps its meaning (the
+text models only); :attr:`FederatedModel.lite_name` maps onto it. Every trainable model
+exchanges its weights as a mapping of names to float32 arrays, which is all the update,
+clipping, bundle and validation code needs.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+import numpy.typing as npt
+
+from edge_client.models import LiteModel, ModelName, load_model
+from edge_client.selection.model import RankingModel, load_ranking_model
+
+__all__ = ["FederatedModel", "initial_weights", "load_trainable"]
+
+
+class FederatedModel(enum.Enum):
+    """A model that federated rounds train."""
+
+    STYLE = "style"
+    """Decision style (``style.tflite``), from a person's texts."""
+    INTERESTS = "interests"
+    """Interests over the 20 Newsgroups labels (``interests.tflite``), from labelled posts."""
+    RANKING = "ranking"
+    """The selection ranking model (``ranking.tflite``), from feature rows and engagement."""
+
+    @property
+    def lite_name(self) -> ModelName | None:
+        """Return the profiler's model name (``None`` for the ranking model)."""
+        return None if self is FederatedModel.RANKING else ModelName(self.value)
+
+    @classmethod
+    def of(cls, name: ModelName | FederatedModel) -> FederatedModel:
+        """Return the federated model of a profiler model name (identity on members)."""
+        return name if isinstance(name, FederatedModel) else cls(name.value)
+
+
+def load_trainable(model: FederatedModel) -> LiteModel | RankingModel:
+    """Load a fresh interpreter of the shipped ``model``.
+
+    Parameters
+    ----------
+    model
+        Which model.
+
+    Returns
+    -------
+    LiteModel | RankingModel
+        The text model or the ranking model, with the shipped weights.
+    """
+    name = model.lite_name
+    return load_ranking_model() if name is None else load_model(name)
+
+
+def initial_weights(
+    model: FederatedModel, *, zero: bool = False
+) -> dict[str, npt.NDArray[np.float32]]:
+    """Return the shipped weights of ``model`` (or zeros of the same shapes).
+
+    Parameters
+    ----------
+    model
+        Which model.
+    zero
+        Return zeros instead of the shipped weights.
+
+    Returns
+    -------
+    dict[str, numpy.ndarray]
+        Weight name to float32 array.
+    """
+    weights = load_trainable(model).get_weights()
+    if zero:
+        return {k: np.zeros_like(v, dtype=np.float32) for k, v in weights.items()}
+    return {k: np.asarray(v, np.float32) for k, v in weights.items()}
