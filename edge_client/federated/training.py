@@ -9,9 +9,11 @@ minibatch SGD, seeded shuffling.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from edge_client.federated.errors import FederatedError
 from edge_client.federated.examples import LocalExamples, RankingExamples
@@ -97,21 +99,30 @@ def train_locally(model: LiteModel, examples: LocalExamples, settings: TrainSett
     """
     if len(examples) == 0:
         raise FederatedError(f"local training ({examples.model.value}): no local examples")
+    return _sgd(
+        len(examples),
+        settings,
+        lambda batch: model.train_step(
+            [examples.counts[i] for i in batch],
+            examples.targets[batch],
+            learning_rate=settings.learning_rate,
+            l2=settings.l2,
+        ),
+    )
+
+
+def _sgd(
+    size: int, settings: TrainSettings, step: Callable[[npt.NDArray[np.intp]], float]
+) -> float:
+    """Shuffled minibatch epochs; return the last epoch's mean loss."""
     rng = np.random.default_rng(settings.seed)
     losses: list[float] = []
     for _ in range(settings.epochs):
-        order = rng.permutation(len(examples))
-        losses = []
-        for start in range(0, len(order), settings.batch_size):
-            batch = order[start : start + settings.batch_size]
-            losses.append(
-                model.train_step(
-                    [examples.counts[i] for i in batch],
-                    examples.targets[batch],
-                    learning_rate=settings.learning_rate,
-                    l2=settings.l2,
-                )
-            )
+        order = rng.permutation(size)
+        losses = [
+            step(order[start : start + settings.batch_size])
+            for start in range(0, size, settings.batch_size)
+        ]
     return float(np.mean(losses))
 
 
@@ -148,22 +159,16 @@ def train_ranking_locally(
     """
     if len(examples) == 0:
         raise FederatedError("local training (ranking): no local examples")
-    rng = np.random.default_rng(settings.seed)
-    losses: list[float] = []
-    for _ in range(settings.epochs):
-        order = rng.permutation(len(examples))
-        losses = []
-        for start in range(0, len(order), settings.batch_size):
-            batch = order[start : start + settings.batch_size]
-            losses.append(
-                model.train_step(
-                    examples.x[batch],
-                    examples.y[batch],
-                    learning_rate=settings.learning_rate,
-                    l2=settings.l2,
-                )
-            )
-    return float(np.mean(losses))
+    return _sgd(
+        len(examples),
+        settings,
+        lambda batch: model.train_step(
+            examples.x[batch],
+            examples.y[batch],
+            learning_rate=settings.learning_rate,
+            l2=settings.l2,
+        ),
+    )
 
 
 def evaluate_ranking_locally(model: RankingModel, examples: RankingExamples) -> LocalResult:
