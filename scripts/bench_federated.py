@@ -353,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "reports" / "bench_federated.json", help="JSON report"
+    )
     args = parser.parse_args(argv)
     if not (args.data / "mbti" / "users.jsonl").is_file():
         print(f"skipped: {args.data}/mbti/users.jsonl not found")
@@ -398,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         print(f"interests skipped: {args.data}/20news/train.jsonl not found")
-    out = REPO / "reports" / "bench_federated.json"
+    out: Path = args.out
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"written: {out}")
