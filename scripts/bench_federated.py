@@ -124,6 +124,25 @@ def _plain_fedavg(
     }
 
 
+def _run_config(
+    policy: Path, data: str, work: Path, *, out: str, epochs: int, rounds: int, heldout: bool
+) -> dict[str, Any]:
+    """The run configuration both benchmark parts give the ServerApp and the devices."""
+    return {
+        "policy": str(policy),
+        "data": data,
+        "model-trust": str(work / "keys" / "model-signing.pub"),
+        "signing-key": str(work / "keys" / "model-signing.key"),
+        "local-epochs": epochs,
+        "learning-rate": 0.5,
+        "initial-model": "zero",
+        "seed": 1,
+        "heldout-eval": heldout,
+        "output-dir": str(work / out),
+        "num-rounds": rounds,
+    }
+
+
 def _policy_run(
     grid: Any, base: dict[str, Any], *, engine: Any, model: str, trust: Path
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -198,19 +217,7 @@ def _bench_style(args: argparse.Namespace, work: Path, rounds: int, epochs: int)
     policy = _policy(work)
     engine = engine_for(str(policy))
     trust = work / "keys" / "model-signing.pub"
-    base: dict[str, Any] = {
-        "policy": str(policy),
-        "data": data,
-        "model-trust": str(trust),
-        "signing-key": str(work / "keys" / "model-signing.key"),
-        "local-epochs": epochs,
-        "learning-rate": 0.5,
-        "initial-model": "zero",
-        "seed": 1,
-        "heldout-eval": True,
-        "output-dir": str(work / "policy"),
-        "num-rounds": rounds,
-    }
+    base = _run_config(policy, data, work, out="policy", epochs=epochs, rounds=rounds, heldout=True)
     nodes = [{"partition-id": i} for i in range(len(users))]
     key = ensure_signing_key(work / "keys" / "model-signing.key")
     grid = LocalGrid(client_app, nodes, base, keep=False)
@@ -294,19 +301,11 @@ def _bench_interests(
     policy = _policy(work)
     engine = engine_for(str(policy))
     trust = work / "keys" / "model-signing.pub"
-    base: dict[str, Any] = {
-        "policy": str(policy),
-        "data": data,
+    base = {
+        **_run_config(
+            policy, data, work, out="policy-interests", epochs=epochs, rounds=rounds, heldout=False
+        ),
         "model": "interests",
-        "model-trust": str(trust),
-        "signing-key": str(work / "keys" / "model-signing.key"),
-        "local-epochs": epochs,
-        "learning-rate": 0.5,
-        "initial-model": "zero",
-        "seed": 1,
-        "heldout-eval": False,
-        "output-dir": str(work / "policy-interests"),
-        "num-rounds": rounds,
     }
     nodes = [{"partition-id": i} for i in range(len(authors))]
     key = ensure_signing_key(work / "keys" / "model-signing.key")
