@@ -8,14 +8,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge_client.errors import InputError, ModelError
+from edge_client.arguments import enum_member, enum_members, integer_in_range, number_in_range
+from edge_client.errors import ArgumentError, InputError, ModelError
 from edge_client.explain import Explanation, explain_profile
 from edge_client.models import LiteModel, ModelName, load_model
 from edge_client.policy.consent import ConsentState
 from edge_client.policy.engine import PolicyEngine
 from edge_client.policy.errors import PolicyError
+from edge_client.policy.loader import load_policy
 from edge_client.policy.model import Policy, Purpose, Signal, Trait
-from edge_client.policy.presets import Preset, load_preset
+from edge_client.policy.presets import Preset
 from edge_client.profile import (
     THIN_EVIDENCE_WORDS,
     DecisionStyle,
@@ -57,16 +59,27 @@ class EdgeProfiler:
 
     Parameters
     ----------
-    policy : Policy, optional
-        The policy in force (default: the ``default`` preset).
+    policy : Policy, Preset, str or pathlib.Path, optional
+        The policy in force (default: the ``default`` preset). A preset's name
+        (``"strict"``) or a TOML path is loaded with :func:`~edge_client.policy.load_policy`.
     consent : ConsentState or iterable of Purpose, optional
-        The person's opt-ins. Under the default policy profiling needs an explicit opt-in,
-        so without ``consent`` :meth:`observe` refuses. A shared :class:`ConsentState`
-        lets the app revoke a purpose for every component at once.
-    model_dir : pathlib.Path, optional
+        The person's opt-ins, as :class:`~edge_client.policy.Purpose` members or their
+        names (``["profiling"]``). Under the default policy profiling needs an explicit
+        opt-in, so without ``consent`` :meth:`observe` refuses. A shared
+        :class:`ConsentState` lets the app revoke a purpose for every component at once.
+    model_dir : pathlib.Path or str, optional
         Directory with ``style.tflite``/``interests.tflite`` and sidecars (default: packaged).
     taxonomy : Taxonomy, optional
         Interest taxonomy (default: the packaged IAB-based one).
+
+    Raises
+    ------
+    ArgumentError
+        When an argument has the wrong type or names an unknown purpose.
+    PolicyError
+        When ``policy`` names a file that is missing or invalid.
+    ConsentError
+        When ``consent`` grants a purpose the policy does not allow.
 
     Examples
     --------
@@ -80,20 +93,34 @@ class EdgeProfiler:
     def __init__(
         self,
         *,
-        policy: Policy | None = None,
-        consent: ConsentState | Iterable[Purpose] | None = None,
-        model_dir: Path | None = None,
+        policy: Policy | Preset | str | Path | None = None,
+        consent: ConsentState | Iterable[Purpose | str] | Purpose | None = None,
+        model_dir: Path | str | None = None,
         taxonomy: Taxonomy | None = None,
     ) -> None:
+        if taxonomy is not None and not isinstance(taxonomy, Taxonomy):
+            raise ArgumentError(
+                "EdgeProfiler(taxonomy): expected a Taxonomy "
+                f"(edge_client.taxonomy.load_taxonomy), got {type(taxonomy).__name__}"
+            )
+        if model_dir is not None and not isinstance(model_dir, str | Path):
+            raise ArgumentError(
+                f"EdgeProfiler(model_dir): expected a folder path, got {type(model_dir).__name__}"
+            )
+        granted: tuple[Purpose, ...] = ()
+        if consent is not None and not isinstance(consent, ConsentState):
+            # Checked before any model loads, so a wrong argument fails at once.
+            granted = enum_members(Purpose, consent, name="EdgeProfiler(consent)")
         self._taxonomy = taxonomy if taxonomy is not None else load_taxonomy()
-        self._policy = policy if policy is not None else load_preset(Preset.DEFAULT)
+        self._policy = self._policy_argument(policy)
         self._engine = PolicyEngine(self._policy, self._taxonomy)
         if isinstance(consent, ConsentState):
             self._consent = consent
         else:
-            self._consent = self._engine.consent_state(consent or ())
-        self._style = load_model(ModelName.STYLE, model_dir)
-        self._interests = load_model(ModelName.INTERESTS, model_dir)
+            self._consent = self._engine.consent_state(granted)
+        folder = Path(model_dir) if model_dir is not None else None
+        self._style = load_model(ModelName.STYLE, folder)
+        self._interests = load_model(ModelName.INTERESTS, folder)
         label_nodes = self._taxonomy.label_nodes()
         if tuple(self._interests.spec.labels) != tuple(self._taxonomy.labels):
             raise ModelError("interest model labels do not match the taxonomy's labels")
@@ -103,6 +130,19 @@ class EdgeProfiler:
         self._counts = TextCounts()
         self._cached: Profile | None = None
         self._feed: PersonalizedFeed | None = None
+
+    @staticmethod
+    def _policy_argument(policy: object) -> Policy:
+        if policy is None:
+            return load_policy(Preset.DEFAULT)
+        if isinstance(policy, Policy):
+            return policy
+        if isinstance(policy, Preset | str | Path):
+            return load_policy(policy)
+        raise ArgumentError(
+            f"EdgeProfiler(policy): expected a Policy, a preset name or a policy file path, got "
+            f"{type(policy).__name__} (e.g. policy='strict' or policy=load_policy(path))"
+        )
 
     @property
     def style_model(self) -> LiteModel:
@@ -139,15 +179,16 @@ class EdgeProfiler:
         """A copy of the running counts behind the profile."""
         return self._counts.copy()
 
-    def observe(self, text: str, *, signal: Signal = Signal.POST_TEXT) -> None:
+    def observe(self, text: str, *, signal: Signal | str = Signal.POST_TEXT) -> None:
         """Add one text (a post, a comment, a review) to the profile.
 
         Parameters
         ----------
         text : str
             The person's own words. Empty text is accepted and changes nothing.
-        signal : Signal, default Signal.POST_TEXT
-            Where the text comes from; the policy lists which sources may be profiled.
+        signal : Signal or str, default Signal.POST_TEXT
+            Where the text comes from (a :class:`~edge_client.policy.Signal` or its name,
+            such as ``"review_text"``); the policy lists which sources may be profiled.
 
         Raises
         ------
@@ -158,6 +199,7 @@ class EdgeProfiler:
         PolicyError
             If the policy forbids profiling this kind of input.
         """
+        signal = enum_member(Signal, signal, name="observe(signal)")
         self._require_profiling()
         if not self._engine.is_signal_allowed(signal):
             raise PolicyError(
@@ -176,8 +218,21 @@ class EdgeProfiler:
             )
         self.observe_counts(extract(text, bigrams=self._bigrams))
 
-    def observe_many(self, texts: Iterable[str], *, signal: Signal = Signal.POST_TEXT) -> None:
-        """Observe several texts in order."""
+    def observe_many(
+        self, texts: Iterable[str], *, signal: Signal | str = Signal.POST_TEXT
+    ) -> None:
+        """Observe several texts in order.
+
+        Raises
+        ------
+        ArgumentError
+            When ``texts`` is a single string (pass ``[text]`` or use :meth:`observe`).
+        """
+        if isinstance(texts, str | bytes | bytearray):
+            raise ArgumentError(
+                "observe_many(texts): expected several texts (a list of str), got one "
+                f"{type(texts).__name__}; use observe(text) for a single text"
+            )
         for text in texts:
             self.observe(text, signal=signal)
 
@@ -204,7 +259,20 @@ class EdgeProfiler:
         self._cached = None
 
     def decay(self, factor: float) -> None:
-        """Multiply all counts by ``factor`` in [0, 1] (older evidence weighs less)."""
+        """Multiply all counts by ``factor`` in [0, 1] (older evidence weighs less).
+
+        Raises
+        ------
+        ArgumentError
+            When ``factor`` is not a number in [0, 1] (1 keeps everything, 0 forgets).
+        """
+        factor = number_in_range(
+            factor,
+            name="decay(factor)",
+            low=0.0,
+            high=1.0,
+            hint="1 keeps everything, 0 forgets all",
+        )
         self._counts.scale(factor)
         self._cached = None
 
@@ -242,20 +310,72 @@ class EdgeProfiler:
         variant chosen by decision style only where the policy allows it, and generic
         content shown when evidence or the personalization opt-in is missing. Every
         choice carries a plain-words reason. See :class:`edge_client.selection.Selector`.
+
+        Parameters
+        ----------
+        catalog : Catalog
+            The candidates (:func:`~edge_client.selection.load_catalog`,
+            :func:`~edge_client.selection.parse_catalog`).
+        k : int
+            How many items to pick (at least 1).
+        now : datetime, optional
+            Timezone-aware current time (default: the clock).
+
+        Raises
+        ------
+        ArgumentError
+            When ``catalog`` is not a :class:`~edge_client.selection.Catalog`, ``k`` is not
+            a positive integer or ``now`` is not a timezone-aware datetime.
         """
-        return self.feed.select(catalog, k=k, now=now)
+        from edge_client.selection.catalog import Catalog
+
+        if not isinstance(catalog, Catalog):
+            raise ArgumentError(
+                f"select(catalog): expected a Catalog, got {type(catalog).__name__}; load one with "
+                "edge_client.selection.load_catalog(path) or parse_catalog(text)"
+            )
+        k = integer_in_range(k, name="select(k)", low=1)
+        return self.feed.select(catalog, k=k, now=_moment(now))
 
     def feedback(
         self, item_id: str, *, engaged: bool, dismissed: bool = False, now: datetime | None = None
     ) -> bool:
         """Record whether the person engaged with a shown item (a local training example).
 
+        Parameters
+        ----------
+        item_id : str
+            The ``id`` of an item shown by :meth:`select`.
+        engaged : bool
+            Whether the person engaged with it.
+        dismissed : bool, default False
+            Whether the person dismissed it (suppressed for a while).
+        now : datetime, optional
+            Timezone-aware current time (default: the clock).
+
         Returns
         -------
         bool
             Whether a training example was kept (only for personalized picks, with consent).
+
+        Raises
+        ------
+        ArgumentError
+            When an argument has the wrong type.
+        FeedbackError
+            When ``item_id`` was not shown recently.
         """
-        return self.feed.feedback(item_id, engaged=engaged, dismissed=dismissed, now=now)
+        if not isinstance(item_id, str):
+            raise ArgumentError(
+                "feedback(item_id): expected the str id of a shown item, got "
+                f"{type(item_id).__name__} (e.g. selection.choices[0].item.id)"
+            )
+        for name, flag in (("engaged", engaged), ("dismissed", dismissed)):
+            if not isinstance(flag, bool):
+                raise ArgumentError(
+                    f"feedback({name}): expected True or False, got {type(flag).__name__}"
+                )
+        return self.feed.feedback(item_id, engaged=engaged, dismissed=dismissed, now=_moment(now))
 
     def explain(self, *, top: int = 8) -> Explanation:
         """Which signals drove the current profile, in plain words.
@@ -263,8 +383,14 @@ class EdgeProfiler:
         Parameters
         ----------
         top : int, default 8
-            How many signals and words to list per part.
+            How many signals and words to list per part (at least 1).
+
+        Raises
+        ------
+        ArgumentError
+            When ``top`` is not a positive integer.
         """
+        top = integer_in_range(top, name="explain(top)", low=1)
         return explain_profile(
             self.profile(), self._counts, self._style, self._interests, self._taxonomy, top=top
         )
@@ -330,3 +456,16 @@ class EdgeProfiler:
             notes=tuple(notes),
             usable=frozenset(usable),
         )
+
+
+def _moment(now: object) -> datetime | None:
+    """Check a ``now`` argument: ``None`` or a timezone-aware datetime."""
+    if now is None:
+        return None
+    if not isinstance(now, datetime) or now.tzinfo is None:
+        kind = "naive datetime" if isinstance(now, datetime) else type(now).__name__
+        raise ArgumentError(
+            f"now: expected None or a timezone-aware datetime, got {kind} "
+            "(e.g. datetime.now(timezone.utc))"
+        )
+    return now

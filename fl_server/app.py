@@ -16,8 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from flwr.app import ArrayRecord, Context, MetricRecord
-from flwr.serverapp import Grid, ServerApp
+
+from edge_client.errors import MissingExtraError
+
+try:
+    from flwr.app import ArrayRecord, Context, MetricRecord
+    from flwr.serverapp import Grid, ServerApp
+except ModuleNotFoundError as exc:  # Flower comes with the 'federated' extra only
+    raise MissingExtraError(
+        "fl_server.app (the Flower ServerApp)", extra="federated", module=exc.name or "flwr"
+    ) from exc
 
 from edge_client.federated.device import engine_for
 from edge_client.federated.trainable import FederatedModel, initial_weights

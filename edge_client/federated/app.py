@@ -18,17 +18,26 @@ import logging
 from collections.abc import Callable
 from functools import lru_cache
 
-from flwr.app import (
-    Array,
-    ArrayRecord,
-    ConfigRecord,
-    Context,
-    Error,
-    Message,
-    MetricRecord,
-    RecordDict,
-)
-from flwr.clientapp import ClientApp
+from edge_client.errors import MissingExtraError
+
+try:
+    from flwr.app import (
+        Array,
+        ArrayRecord,
+        ConfigRecord,
+        Context,
+        Error,
+        Message,
+        MetricRecord,
+        RecordDict,
+    )
+    from flwr.clientapp import ClientApp
+except ModuleNotFoundError as exc:  # Flower comes with the 'federated' extra only
+    raise MissingExtraError(
+        "edge_client.federated.app (the Flower ClientApp)",
+        extra="federated",
+        module=exc.name or "flwr",
+    ) from exc
 
 from edge_client.federated.bundle import ModelBundle, verify_model_bundle
 from edge_client.federated.clipping import clip_update, weight_delta

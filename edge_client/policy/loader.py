@@ -43,6 +43,7 @@ else:  # pragma: no cover - Python 3.10 only
     import tomli as tomllib
 
 if TYPE_CHECKING:
+    from edge_client.policy.presets import Preset
     from edge_client.taxonomy import Taxonomy
 
 __all__ = ["LintResult", "lint_document", "lint_text", "load_policy", "parse_policy"]
@@ -326,13 +327,14 @@ def parse_policy(text: str, *, source: str = "<string>", epsilon: bool = False) 
     return result.policy
 
 
-def load_policy(path: str | Path, *, epsilon: bool = False) -> Policy:
-    """Read and validate a TOML policy file.
+def load_policy(path: str | Path | Preset, *, epsilon: bool = False) -> Policy:
+    """Read and validate a TOML policy file, or a shipped preset by name.
 
     Parameters
     ----------
     path
-        The ``.toml`` file.
+        The ``.toml`` file, or a preset: :class:`~edge_client.policy.Preset` or its name
+        (``"default"``, ``"strict"``, ``"research"``), as the command line accepts.
     epsilon
         Whether to also check the target epsilon with the accountant.
 
@@ -344,11 +346,15 @@ def load_policy(path: str | Path, *, epsilon: bool = False) -> Policy:
     Raises
     ------
     PolicyError
-        When the file cannot be read.
+        When the file cannot be read, or ``path`` is neither a file nor a preset name.
     PolicyValidationError
         Listing every error (file, field, line).
+    ArgumentError
+        When ``path`` is not a path, a string or a preset.
     """
-    file = Path(path)
+    from edge_client.policy.presets import policy_file  # presets import this module
+
+    file = policy_file(path)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
