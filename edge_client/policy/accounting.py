@@ -53,7 +53,8 @@ def _import_accounting() -> tuple[Any, Any]:
         from dp_accounting.rdp import rdp_privacy_accountant  # idem
     except ImportError as exc:
         raise AccountantUnavailableError(
-            "dp_accounting is not installed (install the 'federated' or 'dev' extra)"
+            "dp_accounting is not installed, though edge-profiler depends on it: "
+            "reinstall edge-profiler or run 'pip install dp-accounting'"
         ) from exc
     return dp_accounting, rdp_privacy_accountant
 

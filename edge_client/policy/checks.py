@@ -220,7 +220,7 @@ def check_epsilon(policy: Policy, *, source: str, lines: Mapping[str, int]) -> l
     Returns
     -------
     list[Problem]
-        An error when the target cannot be met, a warning when the check could not run.
+        An error when the target cannot be met or the check could not run.
     """
     fed, out = policy.federated, _Findings(source, lines)
     if not fed.enabled or not fed.dp_required:
@@ -234,7 +234,9 @@ def check_epsilon(policy: Policy, *, source: str, lines: Mapping[str, int]) -> l
             max_participation=fed.max_participation_per_period,
         )
     except AccountantUnavailableError as exc:
-        out.add("federated.target_epsilon", f"epsilon check could not run: {exc}", Severity.WARNING)
+        # dp-accounting is a dependency of the base install: a policy is never passed (or
+        # signed) without its epsilon check, even on a broken installation.
+        out.add("federated.target_epsilon", f"epsilon check could not run: {exc}")
         return out.items
     if report.epsilon > fed.target_epsilon:
         out.add(
