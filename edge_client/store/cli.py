@@ -110,7 +110,7 @@ def export_command(ctx: click.Context, out: Path | None) -> None:
     except OSError as exc:
         click.echo(f"error: {out}: cannot write ({exc.strerror})", err=True)
         sys.exit(1)
-    click.echo(f"Exported to {out}.", err=True)
+    click.echo(f"Exported to {out}.")
 
 
 @store.command("forget")
@@ -157,7 +157,8 @@ def observe_command(ctx: click.Context, files: tuple[str, ...], signal: str) -> 
     """Profile your own text in FILE... ('-' reads standard input) into the store.
 
     Running this command on your own text is your opt-in to profiling it. Only counts
-    are kept, never the text. Exit status 1 if personalization is paused or a file failed.
+    are kept, never the text. Exit status 1 if personalization is paused or a file failed;
+    the files that could be read are kept and the profile is not printed.
     """
     from edge_client.inputs import read_text_file
     from edge_client.policy import Purpose, Signal
@@ -178,8 +179,9 @@ def observe_command(ctx: click.Context, files: tuple[str, ...], signal: str) -> 
         except EdgeProfilerError as exc:
             click.echo(f"error: {exc}", err=True)
             failed = True
+    if failed:  # results only after success: the errors above say what was not kept
+        sys.exit(1)
     click.echo(device.profile().describe() + _unsaved(device))
-    sys.exit(1 if failed else 0)
 
 
 def _unsaved(device: Device) -> str:
