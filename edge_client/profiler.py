@@ -94,7 +94,7 @@ class EdgeProfiler:
         self,
         *,
         policy: Policy | Preset | str | Path | None = None,
-        consent: ConsentState | Iterable[Purpose | str] | Purpose | None = None,
+        consent: ConsentState | Iterable[Purpose] | Iterable[str] | Purpose | None = None,
         model_dir: Path | str | None = None,
         taxonomy: Taxonomy | None = None,
     ) -> None:
