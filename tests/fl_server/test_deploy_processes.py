@@ -144,3 +144,33 @@ def test_a_superlink_that_dies_is_reported_with_its_own_last_lines(
     message = str(caught.value)
     assert message.startswith(f"flower-superlink exited early (status {code})")
     assert "| FileNotFoundError: [Errno 2] No such file or directory: flower-superexec" in message
+
+
+def test_a_failed_run_prints_the_end_of_its_log_and_nothing_on_stdout_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real SuperLink, failing `flwr run`: stderr quotes run.log's last lines, status 1."""
+    from fl_server import simulation
+    from fl_server.deploy.launcher import flower_executable
+
+    fake = tmp_path / "flwr"
+    fake.write_text(
+        f"#!{sys.executable}\nimport sys\n"
+        "print('\\x1b[91mERROR\\x1b[0m : run 7 failed: ServerApp raised ValueError')\n"
+        "sys.exit(1)\n",
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    monkeypatch.setattr(
+        simulation,
+        "flower_executable",
+        lambda name: str(fake) if name == "flwr" else flower_executable(name),
+    )
+    out = tmp_path / "run"
+    args = ["--devices", "300", "--rounds", "1", "--policy", "research", "--output", str(out)]
+    result = CliRunner().invoke(main, ["simulate", *args])
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith("simulating 300 devices") and result.stdout.count("\n") == 1
+    assert result.stderr.startswith("error: the run failed (flwr run exited with status 1)")
+    assert f"last lines of {out / 'run.log'}:\n  | ERROR : run 7 failed" in result.stderr
+    assert "\x1b" not in result.stderr
