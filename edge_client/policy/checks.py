@@ -178,6 +178,30 @@ def _federated_checks(policy: Policy, out: _Findings) -> None:
         )
 
 
+def _outcome_audit_checks(policy: Policy, out: _Findings) -> None:
+    rules = policy.audit.outcomes
+    if not rules.enabled:
+        return
+    if rules.period_days < rules.cadence_days:
+        out.add(
+            "audit.outcomes.period_days",
+            f"is shorter than audit.outcomes.cadence_days ({rules.cadence_days}), so no "
+            "audit round fits in a period",
+        )
+    if not policy.personalization.enabled:
+        out.add(
+            "audit.outcomes.enabled",
+            "outcome audits are on but personalization is off, so there is nothing to audit",
+            Severity.WARNING,
+        )
+    if rules.control_share == 0:
+        out.add(
+            "audit.outcomes.control_share",
+            "is 0: with no control group the lift of personalization cannot be measured",
+            Severity.WARNING,
+        )
+
+
 def check_contradictions(policy: Policy, *, source: str, lines: Mapping[str, int]) -> list[Problem]:
     """Return the contradictions between fields of ``policy``.
 
@@ -202,6 +226,7 @@ def check_contradictions(policy: Policy, *, source: str, lines: Mapping[str, int
     _retention_checks(policy, out)
     _storage_checks(policy, out)
     _federated_checks(policy, out)
+    _outcome_audit_checks(policy, out)
     return out.items
 
 

@@ -28,6 +28,7 @@ from edge_client.policy.model import (
     ConsentRules,
     FederatedRules,
     InferenceRules,
+    OutcomeAuditRules,
     PersonalizationRules,
     Policy,
     PolicyMeta,
@@ -188,25 +189,24 @@ def _build(values: Mapping[str, object]) -> Policy:
             if p.startswith(f"{name}.") and p.count(".") == 1
         }
 
-    def trait(name: str) -> TraitRule:
-        fields: dict[str, Any] = {
-            p.rsplit(".", 1)[1]: v for p, v in values.items() if p.startswith(f"inference.{name}.")
-        }
-        return TraitRule(**fields)
+    def table(prefix: str) -> dict[str, Any]:
+        return {p.rsplit(".", 1)[1]: v for p, v in values.items() if p.startswith(f"{prefix}.")}
 
     return Policy(
         policy=PolicyMeta(**section("policy")),
         consent=ConsentRules(**section("consent")),
         signals=SignalRules(**section("signals")),
         inference=InferenceRules(
-            decision_style=trait("decision_style"),
-            interests=trait("interests"),
+            decision_style=TraitRule(**table("inference.decision_style")),
+            interests=TraitRule(**table("inference.interests")),
             **section("inference"),
         ),
         personalization=PersonalizationRules(**section("personalization")),
         retention=RetentionRules(**section("retention")),
         federated=FederatedRules(**section("federated")),
-        audit=AuditRules(**section("audit")),
+        audit=AuditRules(
+            **section("audit"), outcomes=OutcomeAuditRules(**table("audit.outcomes"))
+        ),
     )
 
 
