@@ -204,9 +204,7 @@ def _build(values: Mapping[str, object]) -> Policy:
         personalization=PersonalizationRules(**section("personalization")),
         retention=RetentionRules(**section("retention")),
         federated=FederatedRules(**section("federated")),
-        audit=AuditRules(
-            **section("audit"), outcomes=OutcomeAuditRules(**table("audit.outcomes"))
-        ),
+        audit=AuditRules(**section("audit"), outcomes=OutcomeAuditRules(**table("audit.outcomes"))),
     )
 
 

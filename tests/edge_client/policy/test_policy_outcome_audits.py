@@ -27,8 +27,10 @@ def test_bad_values_name_file_line_and_field() -> None:
     assert "p.toml:7: error: audit.outcomes.epsilon: must be > 0, got 0" in found
     assert any(f.startswith("p.toml:8: error: audit.outcomes.control_share") for f in found)
     assert any(f.startswith("p.toml:9: error: audit.outcomes.min_cohort") for f in found)
-    assert any("audit.outcomes.cadense_days: unknown key (did you mean 'cadence_days'?)" in f
-               for f in found)
+    assert any(
+        "audit.outcomes.cadense_days: unknown key (did you mean 'cadence_days'?)" in f
+        for f in found
+    )
 
 
 def test_wrong_type_is_refused() -> None:
