@@ -90,12 +90,16 @@ class Explanation:
         Word-category shares of the text that stand out most from typical text.
     interest_words : tuple of (Interest, tuple of str)
         For each listed interest, the words that pushed it up most.
+    behaviour : tuple of (str, str)
+        For interests that behaviour moved, the node id and the views and purchases behind
+        it in plain words (see :mod:`edge_client.behaviour`).
     """
 
     profile: Profile
     style_signals: tuple[Signal, ...]
     categories: tuple[Signal, ...]
     interest_words: tuple[tuple[Interest, tuple[str, ...]], ...]
+    behaviour: tuple[tuple[str, str], ...] = ()
 
     def text(self) -> str:
         """The explanation as readable lines."""
@@ -115,8 +119,11 @@ class Explanation:
                 for s in self.categories:
                     more = "more" if s.contribution > 0 else "fewer"
                     lines.append(f"  {more} {s.description} than typical: {s.value:.1f}% of words")
+        behaviour = dict(self.behaviour)
         for interest, words in self.interest_words:
             shown = ", ".join(words) if words else "no single word stands out"
+            if interest.id in behaviour:
+                shown = f"words: {shown}; behaviour: {behaviour[interest.id]}"
             lines.append(f"Interest '{interest.label}' ({interest.score:.2f}): {shown}")
         return "\n".join(lines)
 
@@ -199,6 +206,7 @@ def explain_profile(
     taxonomy: Taxonomy,
     *,
     top: int = 8,
+    behaviour: tuple[tuple[str, str], ...] = (),
 ) -> Explanation:
     """Explain a profile computed from ``counts`` by the two models.
 
@@ -214,17 +222,21 @@ def explain_profile(
         Interest taxonomy.
     top : int, default 8
         Signals and words per part.
+    behaviour : tuple of (str, str), optional
+        Node id and plain-words behaviour behind interests that behaviour moved.
 
     Returns
     -------
     Explanation
         Signals ranked by the size of their contribution.
     """
+    if counts.words <= 0:  # behaviour alone: no words to name
+        return Explanation(profile, (), (), tuple((i, ()) for i in profile.interests), behaviour)
     if profile.decision_style.analytical is None:
-        return Explanation(profile, (), (), ())
+        return Explanation(profile, (), (), (), behaviour)
     signals = tuple(_style_signals(style, counts, top))
     per_interest = tuple(
         (i, _interest_words(interests, counts, i, taxonomy, top)) for i in profile.interests
     )
     categories = tuple(_categories(counts, style.spec.category_reference, top))
-    return Explanation(profile, signals, categories, per_interest)
+    return Explanation(profile, signals, categories, per_interest, behaviour)

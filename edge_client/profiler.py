@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge_client.arguments import enum_member, enum_members, integer_in_range, number_in_range
+from edge_client.behaviour.counts import BehaviourCounts
+from edge_client.behaviour.events import BehaviourEvent
+from edge_client.behaviour.fusion import FusedInterests, fuse_interests
+from edge_client.behaviour.recorder import RecordResult, record_event
 from edge_client.errors import ArgumentError, InputError, ModelError
 from edge_client.explain import Explanation, explain_profile
 from edge_client.models import LiteModel, ModelName, load_model
@@ -128,6 +132,8 @@ class EdgeProfiler:
         self._paths = {node: self._taxonomy.path(node) for node in set(label_nodes)}
         self._bigrams = self._style.spec.bigrams or self._interests.spec.bigrams
         self._counts = TextCounts()
+        self._behaviour = BehaviourCounts()
+        self._fused = FusedInterests({}, {})
         self._cached: Profile | None = None
         self._feed: PersonalizedFeed | None = None
 
@@ -236,6 +242,62 @@ class EdgeProfiler:
         for text in texts:
             self.observe(text, signal=signal)
 
+    def record(self, event: BehaviourEvent) -> RecordResult:
+        """Count one first-party behaviour event (a view, purchase, session, device, context).
+
+        Each kind is a policy signal (``content_categories_viewed``, ``purchases``,
+        ``engagement_time``, ``device``, ``context``). Only decayed counts are kept, never
+        the event; categories the policy forbids (GDPR Art. 9 and their descendants) are
+        dropped before anything is counted. Views and purchases move interest scores
+        together with the person's words; see :mod:`edge_client.behaviour`.
+
+        Parameters
+        ----------
+        event : View, Purchase, Session, DeviceUse or ContextEvent
+            The event (:mod:`edge_client.behaviour`).
+
+        Returns
+        -------
+        RecordResult
+            Whether anything was counted and how many categories the policy dropped.
+
+        Raises
+        ------
+        ConsentError
+            If profiling is not allowed now; nothing is recorded.
+        ForbiddenSignalError
+            If the policy forbids the event's signal; nothing is recorded.
+        BehaviourError, ArgumentError
+            If the event is malformed or names an unknown category; nothing is recorded.
+        """
+        self._require_profiling()
+        result = record_event(
+            self._behaviour,
+            event,
+            engine=self._engine,
+            taxonomy=self._taxonomy,
+            consent=self._consent,
+        )
+        self._cached = None
+        return result
+
+    @property
+    def behaviour(self) -> BehaviourCounts:
+        """A copy of the behaviour counts behind the profile."""
+        return self._behaviour.copy()
+
+    def observe_behaviour(self, counts: BehaviourCounts) -> None:
+        """Add already-counted behaviour (e.g. restored from the device's store).
+
+        Raises
+        ------
+        ConsentError
+            If profiling is not allowed now.
+        """
+        self._require_profiling()
+        self._behaviour.merge(counts)
+        self._cached = None
+
     def observe_counts(self, counts: TextCounts) -> None:
         """Add already-extracted counts (e.g. restored from the device's store).
 
@@ -254,8 +316,9 @@ class EdgeProfiler:
             self._consent.check(Purpose.PROFILING)  # raises ConsentError with the reason
 
     def reset(self) -> None:
-        """Forget everything observed."""
+        """Forget everything observed (text counts and behaviour counts)."""
         self._counts = TextCounts()
+        self._behaviour.clear()
         self._cached = None
 
     def decay(self, factor: float) -> None:
@@ -274,6 +337,7 @@ class EdgeProfiler:
             hint="1 keeps everything, 0 forgets all",
         )
         self._counts.scale(factor)
+        self._behaviour.scale(factor)
         self._cached = None
 
     def profile(self) -> Profile:
@@ -391,15 +455,28 @@ class EdgeProfiler:
             When ``top`` is not a positive integer.
         """
         top = integer_in_range(top, name="explain(top)", low=1)
+        profile = self.profile()
+        behaviour = tuple(
+            (i.id, self._fused.sources[i.id].describe())
+            for i in profile.interests
+            if i.id in self._fused.sources and self._fused.sources[i.id].describe()
+        )
         return explain_profile(
-            self.profile(), self._counts, self._style, self._interests, self._taxonomy, top=top
+            profile,
+            self._counts,
+            self._style,
+            self._interests,
+            self._taxonomy,
+            top=top,
+            behaviour=behaviour,
         )
 
     def _compute(self) -> Profile:
         counts = self._counts
         words = round(counts.words)
         evidence = evidence_for(counts.words)
-        if evidence is Evidence.NONE:
+        self._fused = FusedInterests({}, {})
+        if evidence is Evidence.NONE and not self._behaviour:
             return Profile(
                 words=0,
                 evidence=evidence,
@@ -411,7 +488,9 @@ class EdgeProfiler:
         rules = self._policy.inference
         notes: list[str] = []
         usable: set[str] = set()
-        if rules.decision_style.allowed:
+        if rules.decision_style.allowed and evidence is Evidence.NONE:
+            style = DecisionStyle(None, 0.0)
+        elif rules.decision_style.allowed:
             analytical = float(self._style.predict([counts])[0, 0])
             weight = counts.words / (counts.words + THIN_EVIDENCE_WORDS)
             confidence = weight * abs(2.0 * analytical - 1.0)
@@ -423,15 +502,21 @@ class EdgeProfiler:
             notes.append("The policy does not allow inferring decision style.")
         interests: tuple[Interest, ...] = ()
         if rules.interests.allowed:
-            probs = self._interests.predict([counts])[0]
             by_node: dict[str, float] = {}
-            for node, p in zip(self._label_nodes, probs.tolist(), strict=True):
-                by_node[node] = by_node.get(node, 0.0) + p
+            if evidence is not Evidence.NONE:
+                probs = self._interests.predict([counts])[0]
+                for node, p in zip(self._label_nodes, probs.tolist(), strict=True):
+                    by_node[node] = by_node.get(node, 0.0) + p
+            # Behaviour hook: views and purchases join the words (edge_client.behaviour).
+            self._fused = fuse_interests(
+                by_node, self._behaviour, words=counts.words, taxonomy=self._taxonomy
+            )
+            by_node = self._fused.scores
             # The policy engine drops forbidden categories (and descendants) whatever the
             # model says, then keeps the policy's top N.
             allowed = self._engine.filter_interests(by_node)
             interests = tuple(
-                Interest(node, self._paths[node], score)
+                Interest(node, self._paths.get(node) or self._taxonomy.path(node), score)
                 for node, score in allowed.items()
                 if score >= _MIN_INTEREST_SCORE and math.isfinite(score)
             )
@@ -451,7 +536,7 @@ class EdgeProfiler:
             words=words,
             evidence=evidence,
             decision_style=style,
-            cdi=round(cdi(counts), 4),
+            cdi=round(cdi(counts), 4) if evidence is not Evidence.NONE else None,
             interests=interests,
             notes=tuple(notes),
             usable=frozenset(usable),

@@ -22,7 +22,7 @@ from edge_client.errors import EdgeProfilerError
 if TYPE_CHECKING:
     from edge_client.device import Device
 
-__all__ = ["DEFAULT_HOME", "HOME_ENV", "default_home", "store"]
+__all__ = ["DEFAULT_HOME", "HOME_ENV", "default_home", "open_device", "store"]
 
 HOME_ENV = "EDGEPROF_HOME"
 """Environment variable naming the data directory."""
@@ -37,6 +37,11 @@ def default_home() -> Path:
     """Return ``$EDGEPROF_HOME`` or, when unset or empty, ``~/.local/share/edge-profiler``."""
     configured = os.environ.get(HOME_ENV)
     return Path(configured).expanduser() if configured else DEFAULT_HOME.expanduser()
+
+
+def open_device(ctx: click.Context) -> Device:
+    """Open the device of ``edgeprof store --dir`` (exit status 2 when it cannot start)."""
+    return _open(ctx)
 
 
 def _open(ctx: click.Context) -> Device:
@@ -64,7 +69,7 @@ def _open(ctx: click.Context) -> Device:
 )
 @click.pass_context
 def store(ctx: click.Context, data_dir: Path | None) -> None:
-    """What this device keeps about you: show, export, forget, pause, resume, observe."""
+    """What this device keeps about you: show, export, forget, pause, resume, observe, event."""
     ctx.obj = data_dir.expanduser() if data_dir is not None else default_home()
 
 
@@ -182,6 +187,15 @@ def observe_command(ctx: click.Context, files: tuple[str, ...], signal: str) -> 
     if failed:  # results only after success: the errors above say what was not kept
         sys.exit(1)
     click.echo(device.profile().describe() + _unsaved(device))
+
+
+def _register_event_commands() -> None:
+    from edge_client.behaviour.cli import event  # behaviour events: edgeprof store event ...
+
+    store.add_command(event)
+
+
+_register_event_commands()
 
 
 def _unsaved(device: Device) -> str:
