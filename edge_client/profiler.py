@@ -12,7 +12,7 @@ from edge_client.arguments import enum_member, enum_members, integer_in_range, n
 from edge_client.behaviour.counts import BehaviourCounts
 from edge_client.behaviour.events import BehaviourEvent
 from edge_client.behaviour.fusion import FusedInterests, fuse_interests
-from edge_client.behaviour.recorder import RecordResult, record_event
+from edge_client.behaviour.recorder import RecordResult, record_engagement, record_event
 from edge_client.errors import ArgumentError, InputError, ModelError
 from edge_client.explain import Explanation, explain_profile
 from edge_client.models import LiteModel, ModelName, load_model
@@ -280,6 +280,18 @@ class EdgeProfiler:
         )
         self._cached = None
         return result
+
+    def note_engagement(self, categories: tuple[str, ...], *, at: datetime) -> int:
+        """Count engagement with a shown item by time of day and device class.
+
+        Kept only where the policy allows ``context`` (time of day) or ``device`` (device
+        class) and profiling is consented; forbidden categories are skipped. Interests do
+        not move (engagement is not a view). Returns how many counts were added.
+        """
+        if not self._consent.allows(Purpose.PROFILING):
+            return 0
+        return record_engagement(self._behaviour, categories, engine=self._engine, at=at,
+                                 device=None)
 
     @property
     def behaviour(self) -> BehaviourCounts:

@@ -34,12 +34,18 @@ class FallbackCause(Enum):
     POLICY_OFF = "policy_off"
     NO_CONSENT = "no_consent"
     NO_EVIDENCE = "no_evidence"
+    CONTROL_GROUP = "control_group"
+    """The person is in the outcome audit's random control group for this window."""
 
 
 _FALLBACK = {
     FallbackCause.POLICY_OFF: "the privacy policy turns personalization off",
     FallbackCause.NO_CONSENT: "you have not allowed personalization (or withdrew it)",
     FallbackCause.NO_EVIDENCE: "there is not enough of your own writing yet to know your interests",
+    FallbackCause.CONTROL_GROUP: (
+        "you are, for now, in a small random group that sees generic content so the privacy "
+        "policy's audit can check that personalization still helps"
+    ),
 }
 _VARIANT_WORDS = {
     Variant.ANALYTICAL: "the facts-and-comparisons version",
@@ -67,6 +73,8 @@ class ReasonInput:
     fallback: FallbackCause | None = None
     item_path: str | None = None
     """The item's category, when it is broader than the matched interest."""
+    context_note: str | None = None
+    """Why the time of day or device class raised the pick, when it did."""
 
 
 def reason_text(reason: ReasonInput, profile: Profile) -> str:
@@ -103,6 +111,8 @@ def reason_text(reason: ReasonInput, profile: Profile) -> str:
     else:
         parts.append("Shown because it is popular with everyone; it matches none of your "
                      "interests.")
+    if reason.context_note:
+        parts.append(reason.context_note)
     words = _VARIANT_WORDS[reason.variant]
     if reason.styled:
         style = profile.decision_style
