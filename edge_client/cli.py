@@ -39,6 +39,7 @@ _LAZY_COMMANDS = {
     "select": ("edge_client.selection.cli", "select", None),
     "store": ("edge_client.store.cli", "store", None),
     "simulate": ("fl_server.cli", "simulate", "federated"),
+    "audit": ("fl_server.audit.cli", "audit", "federated"),
     "flower": ("fl_server.cli", "flower", "federated"),
     "deploy": ("fl_server.deploy_cli", "deploy", "federated"),
 }

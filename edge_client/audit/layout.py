@@ -177,7 +177,8 @@ def layout_for(questions: Iterable[Question]) -> Layout:
     AuditError
         When no question is given.
     """
-    chosen = tuple(q for q in Question if q in set(questions))
+    wanted = set(questions)
+    chosen = tuple(q for q in Question if q in wanted)
     if not chosen:
         raise AuditError("an audit round must ask at least one question")
     return _layout(chosen)
