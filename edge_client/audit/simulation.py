@@ -43,6 +43,8 @@ __all__ = [
     "simulate_windows",
 ]
 
+Floats = npt.NDArray[np.float64]
+
 CONGRUENCE_LIFT = 0.40
 """SIMULATION calibration: relative click lift of a congruent framing (Matz et al. 2017);
 the same value as :data:`edge_client.selection.simulation.CONGRUENCE_LIFT` (kept here so
@@ -219,11 +221,10 @@ def _simulate(
     cells = COUNT_SHAPE[0] * COUNT_SHAPE[1] * COUNT_SHAPE[2]
     size = n * cells
 
-    def tally(
-        flag: npt.NDArray[np.intp], values: tuple[npt.NDArray[np.float64], ...]
-    ) -> npt.NDArray[np.float64]:
+    def tally(flag: npt.NDArray[np.intp], values: tuple[npt.ArrayLike, ...]) -> Floats:
         flat = device * cells + (variant * COUNT_SHAPE[1] + flag) * COUNT_SHAPE[2] + bins
-        stacked = np.stack([np.bincount(flat, v, size) for v in values], axis=-1)
+        columns = [np.bincount(flat, np.asarray(v, np.float64), size) for v in values]
+        stacked: Floats = np.stack(columns, axis=-1).astype(np.float64)
         return stacked.reshape(n, *COUNT_SHAPE)
 
     counts = tally(sponsored, (np.ones(total), engaged * 1.0, dismissed * 1.0))

@@ -18,10 +18,11 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from flwr.app import ConfigRecord, Message, MessageType, RecordDict
+from flwr.app import Array, ArrayRecord, ConfigRecord, Message, MessageType, RecordDict
 from flwr.serverapp import Grid
 
 from edge_client.audit.app import CONFIG_RECORD, CONTRIBUTION_KEY, CONTRIBUTION_RECORD
@@ -110,9 +111,12 @@ def _valid(message: Message, layout: Layout, bound: float) -> npt.NDArray[np.flo
     if message.has_error() or CONTRIBUTION_RECORD not in message.content:
         return None
     record = message.content[CONTRIBUTION_RECORD]
+    value = record.get(CONTRIBUTION_KEY) if isinstance(record, ArrayRecord) else None
+    if not isinstance(value, Array):
+        return None
     try:
-        array = record[CONTRIBUTION_KEY].numpy()  # type: ignore[index]  # checked below
-    except (KeyError, TypeError, ValueError, AttributeError):
+        array = value.numpy()
+    except (TypeError, ValueError):
         return None
     if (
         array.shape != (layout.size,)
@@ -184,7 +188,7 @@ def run_audit_round(
     min_replies = max(rules.min_cohort, math.ceil(len(nodes) * (1.0 - dropout_margin)))
     charge = ledger.charge(round_number, at=at, cohort=len(nodes))
     z = ledger.noise_multiplier
-    config: dict[str, object] = {
+    config: dict[str, Any] = {
         AuditKey.POLICY_HASH.value: engine.policy_hash,
         AuditKey.QUESTIONS.value: ",".join(q.value for q in layout.questions),
         AuditKey.NOISE_MULTIPLIER.value: z,
@@ -197,7 +201,7 @@ def run_audit_round(
     messages = [
         Message(
             RecordDict({CONFIG_RECORD: ConfigRecord(config)}),
-            dst_node_id=node,  # type: ignore[arg-type]  # config values are scalars
+            dst_node_id=node,
             message_type=MessageType.QUERY,
         )
         for node in nodes

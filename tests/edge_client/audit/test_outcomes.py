@@ -32,7 +32,8 @@ def test_one_device_row_holds_its_shares() -> None:
     row = contributions(counts[None], [0], [0], FULL)[0]
 
     def block(b: Block) -> np.ndarray:
-        return row[FULL.span(b)].reshape(Layout.shape(b))
+        cells: np.ndarray = row[FULL.span(b)].reshape(Layout.shape(b))
+        return cells
 
     assert block(Block.EXPOSURE)[0, 0].tolist() == [0.75, 0.0, 0.25]
     assert block(Block.SPONSORED)[0, 0] == 0.75

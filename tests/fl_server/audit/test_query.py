@@ -21,8 +21,12 @@ FULL = layout_for(list(Question))
 DAY = 86400.0
 
 
-def _grid(n: int, policy: str = "research", **run: object) -> LocalGrid:
-    config = {"policy": policy, "audit-plant": "disparity", "audit-rounds": 2, **run}
+def _grid(n: int, policy: str = "research") -> LocalGrid:
+    config: dict[str, bool | float | int | str] = {
+        "policy": policy,
+        "audit-plant": "disparity",
+        "audit-rounds": 2,
+    }
     return LocalGrid(make_client_app(), [{"partition-id": i} for i in range(n)], config)
 
 
@@ -54,7 +58,8 @@ def test_devices_send_one_noisy_vector_and_nothing_else() -> None:
         content = reply.content
         assert list(content.array_records) == [CONTRIBUTION_RECORD]
         assert not content.metric_records and not content.config_records
-        values = content[CONTRIBUTION_RECORD][CONTRIBUTION_KEY].numpy()
+        array = content.array_records[CONTRIBUTION_RECORD][CONTRIBUTION_KEY]
+        values = array.numpy()
         assert values.shape == (FULL.size,) and values.dtype == np.float64
         assert np.count_nonzero(values) == FULL.size  # noise everywhere: zeros are hidden
     assert result.estimates is not None and result.estimates.disparity is not None
@@ -73,7 +78,7 @@ def test_devices_refuse_a_round_of_another_policy() -> None:
     result, ledger = _round(grid, policy="research")
     assert result.status is RoundStatus.DISCARDED and result.rejected == 40
     assert len(ledger.entries) == 1  # charged before sending: never under-counted
-    assert grid.replies[0].has_error() and "policy hash" in grid.replies[0].error.reason
+    assert grid.replies[0].has_error() and "policy hash" in str(grid.replies[0].error.reason)
 
 
 def _hostile(kind: str) -> Callable[[Message, Context], Message]:
