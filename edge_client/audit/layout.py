@@ -1,27 +1,27 @@
 """The layout of one device's outcome-audit contribution, shared by devices and the server.
 
-A device reports, for the current audit window, shares of its own impressions (so every
-block sums to at most 1 and its L2 norm is at most 1): which arm it is in (personalized or
-the random control group), its decision-style bucket, and per :class:`Question` the blocks
-below. The server sums the noisy contributions and divides block by block
+A device reports, for the current audit window, shares of its own impressions (``T`` of
+them): which arm it is in (personalized, or the random control group), its decision-style
+bucket, and one block per :class:`Question`. Inside a block, a cell holds several
+*parts* (say impressions and engagements of one variant), each multiplied by a fixed
+weight (:data:`PART_WEIGHTS`) whose squares sum to 1; since the parts of a device never
+exceed its impressions, every block has L2 norm at most 1 and a contribution of ``B``
+blocks at most ``sqrt(B)``. Weights put more of the noise budget where a rate needs it (the
+numerator of a small rate). The server divides the weights out again
 (:mod:`fl_server.audit.estimates`).
 
-=============  ======================  ==============================================
-question       block                   cells (value per device)
-=============  ======================  ==============================================
-exposure       ``exposure``            arm × bucket × variant: impressions / T
-exposure       ``sponsored``           arm × bucket: sponsored impressions / T
-engagement     ``engaged``             arm × bucket × variant: engagements / T
-engagement     ``dismissed``           arm × bucket × variant: dismissals / T
-fatigue        ``fatigue_shown``       arm × exposure bin: impressions / T
-fatigue        ``fatigue_engaged``     arm × exposure bin: engagements / T
-lift           ``devices``             arm: 1
-lift           ``arm_engaged``         arm: engagements / T
-=============  ======================  ==============================================
+==========  ============================  =====================================================
+question    cells                         parts (value / T, times the part's weight)
+==========  ============================  =====================================================
+exposure    arm × bucket × variant        impressions
+offers      arm × bucket                  device (1), sponsored impressions
+engagement  arm × bucket × variant        impressions, engagements, dismissals
+fatigue     arm × exposure bin            impressions, engagements
+lift        arm                           device (1), engagements
+==========  ============================  =====================================================
 
-``T`` is the device's impressions in the window; the exposure bin of an impression is how
-many times the same item had been shown to the person before (1, 2, 3, 4 or more). With
-``B`` blocks asked, the L2 sensitivity of one device's contribution is ``sqrt(B)``.
+The exposure bin of an impression is how many times the same item had been shown to the
+person before it (1st, 2nd, 3rd, 4th or later).
 """
 
 from __future__ import annotations
@@ -38,11 +38,11 @@ __all__ = [
     "ARMS",
     "BUCKETS",
     "EXPOSURE_BINS",
-    "QUESTION_BLOCKS",
+    "PART_WEIGHTS",
     "VARIANTS",
     "Arm",
-    "Block",
     "Layout",
+    "Part",
     "Question",
     "StyleBucket",
     "layout_for",
@@ -77,96 +77,95 @@ BUCKETS: tuple[StyleBucket, ...] = tuple(StyleBucket)
 
 
 class Question(enum.Enum):
-    """What an audit round asks."""
+    """What an audit round asks (each question is one block of the contribution)."""
 
     EXPOSURE = "exposure"
-    """Impressions by style bucket and variant, and the sponsored-offer share."""
+    """Share of impressions per style bucket and variant."""
+    OFFERS = "offers"
+    """Share of impressions that are sponsored offers, per style bucket (disparity)."""
     ENGAGEMENT = "engagement"
-    """Engagements and dismissals by style bucket and variant."""
+    """Engagements and dismissals per impression, by style bucket and variant."""
     FATIGUE = "fatigue"
-    """Impressions and engagements by exposure count."""
+    """Engagements per impression by exposure count."""
     LIFT = "lift"
-    """Devices and engagements per arm: personalized against the control group."""
+    """Engagements per impression of the personalized arm against the control group."""
 
 
-class Block(enum.Enum):
-    """A block of cells; each device's values in one block sum to at most 1."""
+class Part(enum.Enum):
+    """What one part of a cell counts (each divided by the device's impressions)."""
 
-    EXPOSURE = "exposure"
+    DEVICE = "device"
+    SHOWN = "shown"
     SPONSORED = "sponsored"
     ENGAGED = "engaged"
     DISMISSED = "dismissed"
-    FATIGUE_SHOWN = "fatigue_shown"
-    FATIGUE_ENGAGED = "fatigue_engaged"
-    DEVICES = "devices"
-    ARM_ENGAGED = "arm_engaged"
 
 
-QUESTION_BLOCKS: dict[Question, tuple[Block, ...]] = {
-    Question.EXPOSURE: (Block.EXPOSURE, Block.SPONSORED),
-    Question.ENGAGEMENT: (Block.ENGAGED, Block.DISMISSED),
-    Question.FATIGUE: (Block.FATIGUE_SHOWN, Block.FATIGUE_ENGAGED),
-    Question.LIFT: (Block.DEVICES, Block.ARM_ENGAGED),
+PART_WEIGHTS: dict[Question, dict[Part, float]] = {
+    Question.EXPOSURE: {Part.SHOWN: 1.0},
+    Question.OFFERS: {Part.DEVICE: 0.6, Part.SPONSORED: 0.8},
+    Question.ENGAGEMENT: {Part.SHOWN: 0.3, Part.ENGAGED: 0.8, Part.DISMISSED: math.sqrt(0.27)},
+    Question.FATIGUE: {Part.SHOWN: 0.3, Part.ENGAGED: math.sqrt(0.91)},
+    Question.LIFT: {Part.DEVICE: 0.3, Part.ENGAGED: math.sqrt(0.91)},
 }
+"""Weight of each part; the squares of a question's weights sum to 1 (L2 norm <= 1)."""
 
-_SHAPES: dict[Block, tuple[int, ...]] = {
-    Block.EXPOSURE: (len(ARMS), len(BUCKETS), len(VARIANTS)),
-    Block.SPONSORED: (len(ARMS), len(BUCKETS)),
-    Block.ENGAGED: (len(ARMS), len(BUCKETS), len(VARIANTS)),
-    Block.DISMISSED: (len(ARMS), len(BUCKETS), len(VARIANTS)),
-    Block.FATIGUE_SHOWN: (len(ARMS), EXPOSURE_BINS),
-    Block.FATIGUE_ENGAGED: (len(ARMS), EXPOSURE_BINS),
-    Block.DEVICES: (len(ARMS),),
-    Block.ARM_ENGAGED: (len(ARMS),),
+_CELLS: dict[Question, tuple[int, ...]] = {
+    Question.EXPOSURE: (len(ARMS), len(BUCKETS), len(VARIANTS)),
+    Question.OFFERS: (len(ARMS), len(BUCKETS)),
+    Question.ENGAGEMENT: (len(ARMS), len(BUCKETS), len(VARIANTS)),
+    Question.FATIGUE: (len(ARMS), EXPOSURE_BINS),
+    Question.LIFT: (len(ARMS),),
 }
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each block of the asked questions lies in the contribution vector.
+    """Where each asked question's block lies in the contribution vector.
 
     Attributes
     ----------
     questions : tuple of Question
         The questions asked, in :class:`Question` order.
-    blocks : tuple of Block
-        Their blocks, in order.
-    offsets : dict of Block to int
+    offsets : dict of Question to int
         First index of each block.
     size : int
         Length of the vector.
     """
 
     questions: tuple[Question, ...]
-    blocks: tuple[Block, ...]
-    offsets: dict[Block, int]
+    offsets: dict[Question, int]
     size: int
 
     @property
     def sensitivity(self) -> float:
-        """Return the L2 sensitivity of one device's contribution, ``sqrt(blocks)``."""
-        return math.sqrt(len(self.blocks))
+        """Return the L2 sensitivity of one device's contribution, ``sqrt(questions)``."""
+        return math.sqrt(len(self.questions))
 
     @staticmethod
-    def shape(block: Block) -> tuple[int, ...]:
-        """Return the cell shape of ``block``."""
-        return _SHAPES[block]
+    def shape(question: Question) -> tuple[int, ...]:
+        """Return the block shape of ``question``: its cells, then its parts."""
+        return (*_CELLS[question], len(PART_WEIGHTS[question]))
 
-    def span(self, block: Block) -> slice:
-        """Return the slice of ``block`` in the vector."""
-        start = self.offsets[block]
-        return slice(start, start + math.prod(_SHAPES[block]))
+    @staticmethod
+    def parts(question: Question) -> tuple[Part, ...]:
+        """Return the parts of ``question``'s cells, in order."""
+        return tuple(PART_WEIGHTS[question])
+
+    def span(self, question: Question) -> slice:
+        """Return the slice of ``question``'s block in the vector."""
+        start = self.offsets[question]
+        return slice(start, start + math.prod(self.shape(question)))
 
 
 @cache
 def _layout(questions: tuple[Question, ...]) -> Layout:
-    blocks = tuple(b for q in questions for b in QUESTION_BLOCKS[q])
-    offsets: dict[Block, int] = {}
+    offsets: dict[Question, int] = {}
     size = 0
-    for block in blocks:
-        offsets[block] = size
-        size += math.prod(_SHAPES[block])
-    return Layout(questions, blocks, offsets, size)
+    for question in questions:
+        offsets[question] = size
+        size += math.prod(Layout.shape(question))
+    return Layout(questions, offsets, size)
 
 
 def layout_for(questions: Iterable[Question]) -> Layout:

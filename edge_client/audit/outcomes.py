@@ -2,8 +2,8 @@
 
 :data:`COUNT_SHAPE` counts impressions (``shown``), engagements and dismissals by variant,
 sponsored or not, and exposure bin. :func:`contributions` turns the counts of one or many
-devices into the rows the layout (:mod:`edge_client.audit.layout`) describes, each block
-divided by the device's impressions and clipped so it sums to at most 1: whatever is
+devices into the rows the layout (:mod:`edge_client.audit.layout`) describes, each part divided by
+the device's impressions, weighted, and each block clipped to L2 norm 1: whatever is
 stored, one device's row has L2 norm at most ``layout.sensitivity``. :func:`add_noise`
 adds the device's share of the Gaussian noise.
 """
@@ -17,10 +17,12 @@ from edge_client.audit.layout import (
     ARMS,
     BUCKETS,
     EXPOSURE_BINS,
+    PART_WEIGHTS,
     VARIANTS,
     Arm,
-    Block,
     Layout,
+    Part,
+    Question,
     StyleBucket,
 )
 
@@ -40,12 +42,11 @@ def exposure_bin(times_shown_before: int) -> int:
     return min(max(times_shown_before, 0), EXPOSURE_BINS - 1)
 
 
-def _clip_rows(block: Array) -> Array:
-    """Scale each device's block down so its cells sum to at most 1 (cells are >= 0)."""
-    flat = np.clip(block.reshape(block.shape[0], -1), 0.0, None)
-    total = flat.sum(axis=1, keepdims=True)
-    flat = np.where(total > 1.0, flat / np.maximum(total, 1e-12), flat)
-    return flat
+def _clip_l2(block: Array) -> Array:
+    """Scale each device's block (first axis) down to L2 norm at most 1."""
+    flat = block.reshape(block.shape[0], -1)
+    norm = np.linalg.norm(flat, axis=1, keepdims=True)
+    return np.where(norm > 1.0, flat / np.maximum(norm, 1e-300), flat)
 
 
 def contributions(
@@ -59,55 +60,55 @@ def contributions(
     Parameters
     ----------
     counts : array_like
-        ``[devices, *COUNT_SHAPE]`` non-negative counts of the window.
+        ``[devices, *COUNT_SHAPE]`` counts of the window (anything not finite or negative
+        counts as 0).
     arms : array_like
         ``[devices]`` index into :data:`~edge_client.audit.layout.ARMS`.
     buckets : array_like
         ``[devices]`` index into :data:`~edge_client.audit.layout.BUCKETS`.
     layout : Layout
-        The blocks asked.
+        The questions asked.
 
     Returns
     -------
     numpy.ndarray
-        ``[devices, layout.size]``; all zeros for a device without impressions.
+        ``[devices, layout.size]``; all zeros for a device without impressions. Each block
+        is clipped to L2 norm 1, so a row never exceeds ``layout.sensitivity``.
     """
     c = np.nan_to_num(np.asarray(counts, np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    c = np.clip(c.reshape(-1, *COUNT_SHAPE), 0.0, None)
+    c = np.clip(c.reshape(-1, *COUNT_SHAPE), 0.0, 1e12)
     n = c.shape[0]
     arm = np.asarray(arms, np.intp).reshape(n)
     bucket = np.asarray(buckets, np.intp).reshape(n)
     shown, engaged, dismissed = c[..., 0], c[..., 1], c[..., 2]
     total = shown.sum(axis=(1, 2, 3))
-    scale = np.where(total > 0, 1.0 / np.maximum(total, 1.0), 0.0)[:, None]
+    scale = np.where(total > 0, 1.0 / np.maximum(total, 1.0), 0.0)
+    device = (total > 0).astype(np.float64)
+    per_variant = {
+        Part.SHOWN: shown.sum(axis=(2, 3)),
+        Part.ENGAGED: engaged.sum(axis=(2, 3)),
+        Part.DISMISSED: dismissed.sum(axis=(2, 3)),
+    }
+    per_bin = {Part.SHOWN: shown.sum(axis=(1, 2)), Part.ENGAGED: engaged.sum(axis=(1, 2))}
+    whole = {
+        Part.DEVICE: device,
+        Part.SPONSORED: shown[:, :, 1, :].sum(axis=(1, 2)) * scale,
+        Part.ENGAGED: engaged.sum(axis=(1, 2, 3)) * scale,
+    }
     rows = np.arange(n)
     out = np.zeros((n, layout.size))
-
-    def put(block: Block, values: Array, index: tuple[npt.NDArray[np.intp], ...]) -> None:
-        cells = np.zeros((n, *Layout.shape(block)))
-        cells[(rows, *index)] = values
-        out[:, layout.span(block)] = _clip_rows(cells)
-
-    by_variant = {
-        Block.EXPOSURE: shown.sum(axis=(2, 3)),
-        Block.ENGAGED: engaged.sum(axis=(2, 3)),
-        Block.DISMISSED: dismissed.sum(axis=(2, 3)),
-    }
-    by_bin = {
-        Block.FATIGUE_SHOWN: shown.sum(axis=(1, 2)),
-        Block.FATIGUE_ENGAGED: engaged.sum(axis=(1, 2)),
-    }
-    for block in layout.blocks:
-        if block in by_variant:
-            put(block, by_variant[block] * scale, (arm, bucket))
-        elif block in by_bin:
-            put(block, by_bin[block] * scale, (arm,))
-        elif block is Block.SPONSORED:
-            put(block, shown[:, :, 1, :].sum(axis=(1, 2)) * scale[:, 0], (arm, bucket))
-        elif block is Block.DEVICES:
-            put(block, (total > 0).astype(np.float64), (arm,))
-        else:  # Block.ARM_ENGAGED
-            put(block, engaged.sum(axis=(1, 2, 3)) * scale[:, 0], (arm,))
+    for question in layout.questions:
+        block = np.zeros((n, *Layout.shape(question)))
+        for j, (part, weight) in enumerate(PART_WEIGHTS[question].items()):
+            if question in (Question.EXPOSURE, Question.ENGAGEMENT):
+                block[rows, arm, bucket, :, j] = per_variant[part] * scale[:, None] * weight
+            elif question is Question.FATIGUE:
+                block[rows, arm, :, j] = per_bin[part] * scale[:, None] * weight
+            elif question is Question.OFFERS:
+                block[rows, arm, bucket, j] = whole[part] * weight
+            else:  # Question.LIFT
+                block[rows, arm, j] = whole[part] * weight
+        out[:, layout.span(question)] = _clip_l2(block)
     return out
 
 

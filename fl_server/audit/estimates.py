@@ -1,13 +1,13 @@
 """From the noisy sum of devices' contributions to rates, standard errors and flags.
 
-Every rate is a ratio of two sums of the layout (:mod:`edge_client.audit.layout`): for
-example the sponsored-offer share of a style bucket is ``sponsored[bucket] / devices in the
-bucket`` (device-weighted: each device's own share counts once), the engagement rate at an
-exposure bin is ``fatigue_engaged[bin] / fatigue_shown[bin]``, the lift is the engagement
-rate of the personalized arm minus the control arm's. Standard errors come from the known
-DP noise only (delta method); sampling noise is not included, and cells resting on fewer
-than ``min_cohort`` (noisy) devices are withheld. :func:`raise_flags` compares the estimates
-with the policy's alert thresholds.
+Every rate is a ratio of two parts of a question's block (:mod:`edge_client.audit.layout`),
+their weights divided out: for example the sponsored-offer share of a style bucket is
+``sponsored / devices`` of its ``offers`` cell (device-weighted: each device's own share
+counts once), the engagement rate at an exposure bin is ``engaged / shown`` of its
+``fatigue`` cell, the lift is the personalized arm's rate minus the control group's.
+Standard errors come from the known DP noise only (delta method); sampling noise is not
+included, and cells resting on fewer than ``min_cohort`` (noisy) devices are withheld.
+:func:`raise_flags` compares the estimates with the policy's alert thresholds.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from edge_client.audit.layout import (
     ARMS,
     BUCKETS,
     EXPOSURE_BINS,
+    PART_WEIGHTS,
     VARIANTS,
     Arm,
-    Block,
     Layout,
+    Part,
     Question,
     StyleBucket,
 )
@@ -53,7 +54,6 @@ LIFT_RESOLUTION = 0.025
 
 _P, _C = ARMS.index(Arm.PERSONALIZED), ARMS.index(Arm.CONTROL)
 _A, _E = BUCKETS.index(StyleBucket.ANALYTICAL), BUCKETS.index(StyleBucket.EMOTIONAL)
-_GENERIC = VARIANTS.index("generic")
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,17 @@ def _difference(a: Estimate, b: Estimate) -> Estimate:
     return Estimate(a.value - b.value, math.hypot(a.se, b.se))
 
 
+def _parts(
+    x: npt.NDArray[np.float64], layout: Layout, question: Question, variance: float
+) -> dict[Part, tuple[npt.NDArray[np.float64], float]]:
+    """Each part of a question's block, weights divided out, with its noise variance."""
+    block = x[layout.span(question)].reshape(Layout.shape(question))
+    return {
+        part: (block[..., j] / weight, variance / (weight * weight))
+        for j, (part, weight) in enumerate(PART_WEIGHTS[question].items())
+    }
+
+
 def estimate(
     total: npt.ArrayLike, layout: Layout, *, sigma: float, min_cohort: int
 ) -> AuditEstimates:
@@ -203,63 +214,69 @@ def estimate(
     """
     x = np.asarray(total, np.float64)
     v = sigma * sigma
-
-    def block(b: Block) -> npt.NDArray[np.float64]:
-        return x[layout.span(b)].reshape(Layout.shape(b))
-
     asked = set(layout.questions)
-    devices: dict[str, float] = {}
     out: dict[str, object] = {}
-    if Question.EXPOSURE in asked:
-        exp = block(Block.EXPOSURE)
-        n = exp.sum(axis=2)  # each device's shares sum to 1
-        nv = len(VARIANTS) * v
-        devices = {
-            f"{a.value}/{b.value}": float(n[i, j])
-            for i, a in enumerate(ARMS)
-            for j, b in enumerate(BUCKETS)
-        }
-        out["exposure"] = {
-            f"{b.value}/{name}": _ratio(
-                exp[_P, j, k], n[_P, j], v, nv, devices=n[_P, j], k=min_cohort
-            )
-            for j, b in enumerate(BUCKETS)
-            for k, name in enumerate(VARIANTS)
-        }
-        spo = block(Block.SPONSORED)
+    devices: npt.NDArray[np.float64] | None = None  # [arm, bucket]
+    if Question.OFFERS in asked:
+        parts = _parts(x, layout, Question.OFFERS, v)
+        (n, vn), (spo, vs) = parts[Part.DEVICE], parts[Part.SPONSORED]
+        devices = n
         sponsored = {
-            b.value: _ratio(spo[_P, j], n[_P, j], v, nv, devices=n[_P, j], k=min_cohort)
+            b.value: _ratio(spo[_P, j], n[_P, j], vs, vn, devices=n[_P, j], k=min_cohort)
             for j, b in enumerate(BUCKETS)
         }
         out["sponsored"] = sponsored
         out["disparity"] = _difference(sponsored["emotional"], sponsored["analytical"])
-        if Question.ENGAGEMENT in asked:
-            for name, source in (("engagement", Block.ENGAGED), ("dismissal", Block.DISMISSED)):
-                num = block(source)
-                out[name] = {
-                    f"{b.value}/{variant}": _ratio(
-                        num[_P, j, k], exp[_P, j, k], v, v, devices=n[_P, j], k=min_cohort
-                    )
-                    for j, b in enumerate(BUCKETS)
-                    for k, variant in enumerate(VARIANTS)
-                }
+    if Question.EXPOSURE in asked:
+        shown, vs = _parts(x, layout, Question.EXPOSURE, v)[Part.SHOWN]
+        n = shown.sum(axis=2)  # each device's shares sum to 1
+        devices = n if devices is None else devices
+        out["exposure"] = {
+            f"{b.value}/{name}": _ratio(
+                shown[_P, j, k], n[_P, j], vs, len(VARIANTS) * vs, devices=n[_P, j], k=min_cohort
+            )
+            for j, b in enumerate(BUCKETS)
+            for k, name in enumerate(VARIANTS)
+        }
+    if Question.ENGAGEMENT in asked:
+        parts = _parts(x, layout, Question.ENGAGEMENT, v)
+        shown, vs = parts[Part.SHOWN]
+        n = shown.sum(axis=2) if devices is None else devices
+        for name, part in (("engagement", Part.ENGAGED), ("dismissal", Part.DISMISSED)):
+            num, vnum = parts[part]
+            out[name] = {
+                f"{b.value}/{variant}": _ratio(
+                    num[_P, j, k], shown[_P, j, k], vnum, vs, devices=n[_P, j], k=min_cohort
+                )
+                for j, b in enumerate(BUCKETS)
+                for k, variant in enumerate(VARIANTS)
+            }
     if Question.FATIGUE in asked:
-        shown, engaged = block(Block.FATIGUE_SHOWN), block(Block.FATIGUE_ENGAGED)
+        parts = _parts(x, layout, Question.FATIGUE, v)
+        (shown, vs), (engaged, ve) = parts[Part.SHOWN], parts[Part.ENGAGED]
         personalized = float(shown[_P].sum())
         out["fatigue"] = [
-            _ratio(engaged[_P, k], shown[_P, k], v, v, devices=personalized, k=min_cohort)
+            _ratio(engaged[_P, k], shown[_P, k], ve, vs, devices=personalized, k=min_cohort)
             for k in range(EXPOSURE_BINS)
         ]
+    counts: dict[str, float] = {}
+    if devices is not None:
+        counts = {
+            f"{a.value}/{b.value}": float(devices[i, j])
+            for i, a in enumerate(ARMS)
+            for j, b in enumerate(BUCKETS)
+        }
     if Question.LIFT in asked:
-        count, engaged_arm = block(Block.DEVICES), block(Block.ARM_ENGAGED)
-        devices = devices or {a.value: float(count[i]) for i, a in enumerate(ARMS)}
+        parts = _parts(x, layout, Question.LIFT, v)
+        (n, vn), (engaged, ve) = parts[Part.DEVICE], parts[Part.ENGAGED]
+        counts = counts or {a.value: float(n[i]) for i, a in enumerate(ARMS)}
         rates = {
-            a.value: _ratio(engaged_arm[i], count[i], v, v, devices=count[i], k=min_cohort)
+            a.value: _ratio(engaged[i], n[i], ve, vn, devices=n[i], k=min_cohort)
             for i, a in enumerate(ARMS)
         }
         out["arm_rates"] = rates
         out["lift"] = _difference(rates["personalized"], rates["control"])
-    return AuditEstimates(devices=devices, **out)  # type: ignore[arg-type]  # keys match fields
+    return AuditEstimates(devices=counts, **out)  # type: ignore[arg-type]  # keys match fields
 
 
 class FlagKind(enum.Enum):

@@ -1,5 +1,6 @@
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from edge_client.audit import (
@@ -54,7 +55,7 @@ def test_a_round_within_the_policy_is_answered(engine: PolicyEngine) -> None:
     plan = parse_audit_plan(config)
     assert plan.layout.questions == (Question.EXPOSURE, Question.LIFT)
     z = required_noise_multiplier(engine.policy.audit.outcomes)
-    assert device_sigma(plan) == pytest.approx(z * 2.0 / 10.0)  # sqrt(4 blocks) / sqrt(100)
+    assert device_sigma(plan) == pytest.approx(z * np.sqrt(2) / 10.0)  # sqrt(2) / sqrt(100)
 
 
 @pytest.mark.parametrize(
