@@ -13,6 +13,7 @@ from edge_client.policy.accounting import compute_epsilon
 from edge_client.policy.errors import AccountantUnavailableError
 from edge_client.policy.lines import line_of
 from edge_client.policy.model import (
+    Fallback,
     Policy,
     Purpose,
     Signal,
@@ -198,6 +199,13 @@ def _outcome_audit_checks(policy: Policy, out: _Findings) -> None:
         out.add(
             "audit.outcomes.control_share",
             "is 0: with no control group the lift of personalization cannot be measured",
+            Severity.WARNING,
+        )
+    elif policy.personalization.fallback is Fallback.NONE:
+        out.add(
+            "audit.outcomes.control_share",
+            "the control group sees generic content, but personalization.fallback is 'none', "
+            "so it would see nothing and the lift cannot be measured",
             Severity.WARNING,
         )
 

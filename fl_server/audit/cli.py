@@ -22,7 +22,7 @@ from edge_client.errors import EdgeProfilerError
 
 __all__ = ["audit"]
 
-_QUESTIONS = ("exposure", "engagement", "fatigue", "lift")
+_QUESTIONS = ("exposure", "offers", "engagement", "fatigue", "lift")
 
 
 @click.group("audit", context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,7 +57,7 @@ def audit() -> None:
     "questions",
     multiple=True,
     type=click.Choice(_QUESTIONS),
-    help="What to ask (repeat; default: all four). Fewer questions, less noise.",
+    help="What to ask (repeat; default: all five). Fewer questions, less noise.",
 )
 @click.option(
     "--policy",

@@ -16,7 +16,6 @@ from __future__ import annotations
 import enum
 import logging
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,7 +89,7 @@ def reply_bound(layout: Layout, *, device_sigma: float) -> float:
 
 
 def aggregate(
-    replies: Sequence[npt.ArrayLike],
+    replies: npt.ArrayLike,
     layout: Layout,
     *,
     noise_multiplier: float,
@@ -102,8 +101,9 @@ def aggregate(
     The noise in each cell of the sum is ``z · sensitivity · sqrt(replies / min_replies)``:
     every device added ``1 / sqrt(min_replies)`` of the budgeted noise.
     """
-    total = np.sum(np.asarray(replies, np.float64), axis=0)
-    sigma = noise_multiplier * layout.sensitivity * math.sqrt(len(replies) / min_replies)
+    rows = np.asarray(replies, np.float64).reshape(-1, layout.size)
+    total = rows.sum(axis=0)
+    sigma = noise_multiplier * layout.sensitivity * math.sqrt(len(rows) / min_replies)
     return estimate(total, layout, sigma=sigma, min_cohort=min_cohort), sigma
 
 

@@ -59,7 +59,7 @@ def _device(
     rules = policy.audit.outcomes
     config: dict[str, Any] = {
         AuditKey.POLICY_HASH.value: device.engine.policy_hash,
-        AuditKey.QUESTIONS.value: "exposure,engagement,fatigue,lift",
+        AuditKey.QUESTIONS.value: "exposure,offers,engagement,fatigue,lift",
         AuditKey.NOISE_MULTIPLIER.value: required_noise_multiplier(rules),
         AuditKey.MIN_REPLIES.value: rules.min_cohort,
         AuditKey.SAMPLING_RATE.value: rules.sampling_rate,

@@ -53,6 +53,16 @@ def test_zero_control_share_warns() -> None:
     assert [p.field for p in result.problems] == ["audit.outcomes.control_share"]
 
 
+def test_control_group_without_generic_fallback_warns() -> None:
+    """A control group under fallback 'none' would see nothing: a warning names it."""
+    text = _BASE.replace(
+        "[audit.outcomes]", '[personalization]\nfallback = "none"\n\n[audit.outcomes]'
+    )
+    result = lint_text(text, epsilon=False)
+    assert [p.field for p in result.problems] == ["audit.outcomes.control_share"]
+    assert "fallback is 'none'" in result.problems[0].message
+
+
 def test_presets_parse_the_table_and_default_enables_it() -> None:
     """The default preset turns outcome audits on with epsilon 1 per 28 days, weekly."""
     rules = load_preset(Preset.DEFAULT).audit.outcomes
