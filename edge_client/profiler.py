@@ -290,8 +290,9 @@ class EdgeProfiler:
         """
         if not self._consent.allows(Purpose.PROFILING):
             return 0
-        return record_engagement(self._behaviour, categories, engine=self._engine, at=at,
-                                 device=None)
+        return record_engagement(
+            self._behaviour, categories, engine=self._engine, at=at, device=None
+        )
 
     @property
     def behaviour(self) -> BehaviourCounts:
