@@ -144,8 +144,8 @@ def bench_audits(quick: bool) -> dict[str, Any]:
     shipped = load_preset(Preset.DEFAULT).audit.outcomes
     # One round per period: the whole audit (ε = 1, δ = 1e-5) is spent on one question.
     monthly = replace(shipped, cadence_days=shipped.period_days)
-    seeds = 20 if quick else 200
-    sizes = [1000, 2000] if quick else [1000, 2000, 5000, 10000, 20000]
+    seeds = 10 if quick else 200
+    sizes = [1000] if quick else [1000, 2000, 5000, 10000, 20000]
     population = BuiltinPopulation(max(sizes), seed=0)
     sweep: dict[str, dict[int, float]] = {"disparity": {}, "null": {}, "fatigue": {}, "lift": {}}
     epsilons: list[float] = []
@@ -239,7 +239,7 @@ def _lift_over_time(quick: bool, population: Any, rules: Any) -> dict[str, Any]:
     from edge_client.audit import Question
     from edge_client.audit.simulation import Plant
 
-    n, seeds = (2000, 3) if quick else (20000, 12)
+    n, seeds = (1000, 2) if quick else (20000, 12)
     common.progress(f"lift over time: {n} devices, {rules.rounds_per_period} weekly rounds")
     runs = {
         p: [
@@ -276,8 +276,8 @@ def _default_policy(quick: bool, population: Any, rules: Any) -> dict[str, Any]:
     from edge_client.audit import Question
     from edge_client.audit.simulation import Plant
 
-    sizes = [2000] if quick else [5000, 20000]
-    seeds = 3 if quick else 12
+    sizes = [1000] if quick else [5000, 20000]
+    seeds = 2 if quick else 12
     out: dict[str, Any] = {
         "rounds": rules.rounds_per_period,
         "questions": "all five",
@@ -357,7 +357,7 @@ def bench_behaviour(quick: bool) -> dict[str, Any]:
     posts = [p for p in data.load_news("test") if engine.is_interest_allowed(node_of[p.group])]
     rng = np.random.default_rng(0)
     chosen = [
-        posts[int(i)] for i in rng.choice(len(posts), size=150 if quick else 1000, replace=False)
+        posts[int(i)] for i in rng.choice(len(posts), size=60 if quick else 1000, replace=False)
     ]
     own, second, events = 0.5, 0.3, (5, 10, 20)
     hits: dict[str, list[bool]] = {
