@@ -6,7 +6,8 @@ their weights divided out: for example the sponsored-offer share of a style buck
 counts once), the engagement rate at an exposure bin is ``engaged / shown`` of its
 ``fatigue`` cell, the lift is the personalized arm's rate minus the control group's.
 Standard errors come from the known DP noise only (delta method); sampling noise is not
-included, and cells resting on fewer than ``min_cohort`` (noisy) devices are withheld.
+included. A rate is withheld when its cell rests on fewer than ``min_cohort`` (noisy)
+devices, or its denominator on fewer than ``min_cohort`` devices' worth of impressions.
 :func:`raise_flags` compares the estimates with the policy's alert thresholds.
 """
 
@@ -168,7 +169,9 @@ def _finite(value: object) -> object:
 def _ratio(
     num: float, den: float, var_num: float, var_den: float, *, devices: float, k: int
 ) -> Estimate:
-    if not devices >= k or den <= 0:
+    # Withheld below k devices, and when the denominator is worth fewer than k devices'
+    # impressions (a variant a bucket almost never sees): the ratio would be noise.
+    if not (devices >= k and den >= k):
         return _NONE
     r = num / den
     return Estimate(float(r), math.sqrt(var_num + r * r * var_den) / den)

@@ -120,9 +120,9 @@ def _exposure(
     )
     gap = _value(latest.get("disparity"))
     right.set_title(
-        f"Sponsored offers by style bucket (gap emotional − analytical: "
+        f"Sponsored offers by style bucket\n(gap emotional − analytical: "
         f"{gap[0] * 100:+.1f} ± {gap[1] * 100:.1f} points)",
-        fontsize=9,
+        fontsize=10,
     )
     right.set_ylabel("share of impressions")
     right.set_xlabel(f"disparity threshold: {rules.disparity_threshold * 100:.1f} points")
