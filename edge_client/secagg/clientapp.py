@@ -102,7 +102,7 @@ def context_identity(context: Context) -> tuple[DeviceIdentity, TrustStore]:
         merged.get(IdentityKey.IDENTITY.value),
         merged.get(IdentityKey.AUTHORITY.value),
     )
-    name = merged.get(IdentityKey.DEVICE.value, f"virtual-{merged.get('partition-id', 0)}")
+    name = merged.get(IdentityKey.DEVICE.value) or f"virtual-{merged.get('partition-id', 0)}"
     if not (isinstance(path, str) and path and isinstance(authority, str) and authority):
         raise IdentityError("secure aggregation needs secagg-identity and secagg-authority")
     try:

@@ -396,12 +396,16 @@ class DeviceSession:
                 Refusal.INCONSISTENT, "the survivor set differs from the one this device confirmed"
             )
         message = confirmation_message(params.session, survivors)
-        signers = set()
+        signers: set[int] = set()
+        listed: set[int] = set()
         for node, signature in fields.pairs("confirmations", most=64):
-            if node not in survivors or node in signers:
+            if node not in survivors or node in listed:
                 raise RefusalError(
                     Refusal.INCONSISTENT, f"confirmation of node {node} is not a survivor's"
                 )
+            listed.add(node)
+            if len(signers) >= params.min_survivors:
+                continue  # a quorum is verified; the rest cannot change the outcome
             key = Ed25519PublicKey.from_public_bytes(state.peers[node][2])
             if not verify_confirmation(key, signature, message):
                 raise RefusalError(
