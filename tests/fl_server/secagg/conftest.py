@@ -111,7 +111,10 @@ def cohort(authority: Ed25519PrivateKey) -> CohortFactory:
         rng = np.random.default_rng(0)
         updates = {}
         for node in ids:
-            values = {"b": rng.normal(size=(1,)), "w": rng.normal(size=(600, 1)) * (rng.random((600, 1)) < 0.1)}
+            values = {
+                "b": rng.normal(size=(1,)),
+                "w": rng.normal(size=(600, 1)) * (rng.random((600, 1)) < 0.1),
+            }
             norm = float(np.sqrt(sum(float(np.sum(v**2)) for v in values.values())))
             updates[node] = {k: v * (0.999 / norm) for k, v in values.items()}
         trust = TrustStore.from_keys(authority.public_key())
@@ -166,7 +169,10 @@ def run_round(
     server.collect_advertisements(ads)
     request = server.share_request()
     server.collect_shares(
-        {n: _answer(cohort, Stage.SHARE, n, request, tamper) for n in alive(Stage.SHARE, list(server.ads))}  # type: ignore[misc]  # bytes replies
+        {
+            n: _answer(cohort, Stage.SHARE, n, request, tamper)
+            for n in alive(Stage.SHARE, list(server.ads))
+        }  # type: ignore[misc]  # bytes replies
     )
     server.collect_masked(
         {
@@ -176,9 +182,15 @@ def run_round(
     )
     request = server.confirm_request()
     server.collect_confirmations(
-        {n: _answer(cohort, Stage.CONFIRM, n, request, tamper) for n in alive(Stage.CONFIRM, list(server.survivors))}  # type: ignore[misc]  # bytes replies
+        {
+            n: _answer(cohort, Stage.CONFIRM, n, request, tamper)
+            for n in alive(Stage.CONFIRM, list(server.survivors))
+        }  # type: ignore[misc]  # bytes replies
     )
     request = server.unmask_request()
     return server.collect_unmask(
-        {n: _answer(cohort, Stage.UNMASK, n, request, tamper) for n in alive(Stage.UNMASK, list(server.confirmations))}  # type: ignore[misc]  # bytes replies
+        {
+            n: _answer(cohort, Stage.UNMASK, n, request, tamper)
+            for n in alive(Stage.UNMASK, list(server.confirmations))
+        }  # type: ignore[misc]  # bytes replies
     )

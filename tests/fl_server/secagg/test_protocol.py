@@ -47,7 +47,10 @@ def test_sum_with_noise_is_the_exact_sum_of_noised_inputs(cohort: CohortFactory)
     noise = sum(
         group.contributions[n][:-1] for n in group.server.survivors
     ) - sum(  # minus the noiseless quantized inputs of the same devices
-        np.rint(np.concatenate([group.updates[n]["b"].ravel(), group.updates[n]["w"].ravel()]) * 2.0**group.params.scale_bits)
+        np.rint(
+            np.concatenate([group.updates[n]["b"].ravel(), group.updates[n]["w"].ravel()])
+            * 2.0**group.params.scale_bits
+        )
         for n in group.server.survivors
     )
     expected = group.params.noise_std * np.sqrt(len(group.server.survivors))

@@ -86,12 +86,15 @@ def test_secure_round_sends_no_float_update_and_no_metric(
     assert result.completed_round == 1
 
 
-@pytest.mark.parametrize(("stage", "drop", "status"), [
-    ("secagg_mask", 1, "aggregated"),
-    ("secagg_confirm", 3, "aggregated"),
-    ("secagg_unmask", 3, "aggregated"),
-    ("secagg_share", 4, "secagg_stopped_at_share"),
-])
+@pytest.mark.parametrize(
+    ("stage", "drop", "status"),
+    [
+        ("secagg_mask", 1, "aggregated"),
+        ("secagg_confirm", 3, "aggregated"),
+        ("secagg_unmask", 3, "aggregated"),
+        ("secagg_share", 4, "secagg_stopped_at_share"),
+    ],
+)
 def test_dropouts_through_flower(
     federation: Build, make_policy: Build, tmp_path: Path, stage: str, drop: int, status: str
 ) -> None:
@@ -123,7 +126,11 @@ def _edit_payload(message: Message, change: Callable[[dict[str, Any]], None]) ->
     doc = msgpack.unpackb(record["data"], raw=False)  # type: ignore[index]  # a ConfigRecord
     change(doc)
     content = RecordDict({"secagg": ConfigRecord({"data": pack(doc)})})
-    return Message(content, dst_node_id=message.metadata.dst_node_id, message_type=message.metadata.message_type)
+    return Message(
+        content,
+        dst_node_id=message.metadata.dst_node_id,
+        message_type=message.metadata.message_type,
+    )
 
 
 def _edit_params(message: Message, change: Callable[[dict[str, Any]], None]) -> Message:
@@ -132,7 +139,11 @@ def _edit_params(message: Message, change: Callable[[dict[str, Any]], None]) -> 
     change(doc)
     config[PARAMS_FIELD] = pack(doc)
     content = RecordDict({"config": ConfigRecord(config), "bundle": message.content["bundle"]})
-    return Message(content, dst_node_id=message.metadata.dst_node_id, message_type=message.metadata.message_type)
+    return Message(
+        content,
+        dst_node_id=message.metadata.dst_node_id,
+        message_type=message.metadata.message_type,
+    )
 
 
 def _swap_key(doc: dict[str, Any]) -> None:
@@ -151,12 +162,15 @@ def _not_me(doc: dict[str, Any]) -> None:
     doc["survivors"] = doc["survivors"][:-1]
 
 
-@pytest.mark.parametrize(("stage", "change", "reason", "refusing"), [
-    ("secagg_share", _swap_key, "bad_signature", 6),
-    ("secagg_advertise", _wrong_model, "model_hash", 6),
-    ("secagg_advertise", _small_cohort, "cohort_under_k", 6),
-    ("secagg_confirm", _not_me, "inconsistent_sets", 1),
-])
+@pytest.mark.parametrize(
+    ("stage", "change", "reason", "refusing"),
+    [
+        ("secagg_share", _swap_key, "bad_signature", 6),
+        ("secagg_advertise", _wrong_model, "model_hash", 6),
+        ("secagg_advertise", _small_cohort, "cohort_under_k", 6),
+        ("secagg_confirm", _not_me, "inconsistent_sets", 1),
+    ],
+)
 def test_tampering_is_refused_logged_and_counted(
     federation: Build,
     make_policy: Build,
@@ -201,7 +215,18 @@ def test_replayed_round_is_refused(federation: Build, make_policy: Build, tmp_pa
     grid, settings = _grid(federation, 6, _secure(make_policy, tmp_path, 6))
     run_server(grid, settings)
     first = [m for m in grid.sent if m.metadata.message_type == "train.secagg_advertise"]
-    replies = list(grid.send_and_receive([Message(m.content, dst_node_id=m.metadata.dst_node_id, message_type=m.metadata.message_type) for m in first]))
+    replies = list(
+        grid.send_and_receive(
+            [
+                Message(
+                    m.content,
+                    dst_node_id=m.metadata.dst_node_id,
+                    message_type=m.metadata.message_type,
+                )
+                for m in first
+            ]
+        )
+    )
     assert all(r.has_error() and r.error.reason.startswith("refused[replay]") for r in replies)
 
 
@@ -211,7 +236,9 @@ def test_secure_policy_devices_refuse_plain_rounds(
     """A device whose policy requires secure aggregation refuses a plain train message."""
     extra = _secure(make_policy, tmp_path, 4)
     grid, _, config = federation(4, **extra)
-    plain = ServerSettings.from_run_config({**config, "policy": str(make_policy("plain", sampling_rate=1.0))})
+    plain = ServerSettings.from_run_config(
+        {**config, "policy": str(make_policy("plain", sampling_rate=1.0))}
+    )
     result = run_server(grid, plain)  # the server runs plain rounds; devices hold the secure policy
     assert _round(result)["status"] == "not_aggregated_under_k"
     reasons = {r.error.reason for r in grid.replies}
@@ -228,7 +255,9 @@ def test_secure_rounds_need_an_identity_authority(
         run_server(grid, settings)
 
 
-def test_params_in_the_config_parse_back(federation: Build, make_policy: Build, tmp_path: Path) -> None:
+def test_params_in_the_config_parse_back(
+    federation: Build, make_policy: Build, tmp_path: Path
+) -> None:
     """The parameters the devices receive are the server's plan (a positive control)."""
     grid, settings = _grid(federation, 4, _secure(make_policy, tmp_path, 4))
     run_server(grid, settings)

@@ -66,11 +66,10 @@ def test_cloned_identity_is_refused(cohort: CohortFactory) -> None:
         )
         for node in params.cohort
     ]
-    session = DeviceSession()
-    session.advertise(params, node=first, identity=group.identities[first], authority=group.trust)
-    del session  # a fresh device sees both clones in the share request
-    device = group.devices[first]
-    own = device.advertise(params, node=first, identity=group.identities[first], authority=group.trust)
+    device = group.devices[first]  # sees both clones in the share request
+    own = device.advertise(
+        params, node=first, identity=group.identities[first], authority=group.trust
+    )
     ads[0] = own
     request = pack({"session": params.session, "ads": [_doc(a) for a in ads]})
     with pytest.raises(RefusalError) as caught:
@@ -104,7 +103,9 @@ def test_replayed_advertise_is_refused(cohort: CohortFactory) -> None:
     group = cohort(4)
     node = group.params.cohort[0]
     device = group.devices[node]
-    device.advertise(group.params, node=node, identity=group.identities[node], authority=group.trust)
+    device.advertise(
+        group.params, node=node, identity=group.identities[node], authority=group.trust
+    )
     with pytest.raises(RefusalError) as caught:
         device.advertise(
             group.params, node=node, identity=group.identities[node], authority=group.trust
@@ -123,7 +124,9 @@ def test_reordered_and_replayed_stages_are_refused(cohort: CohortFactory) -> Non
         )
     assert caught.value.reason is Refusal.STAGE_ORDER
     with pytest.raises(RefusalError) as caught:
-        group.devices[node].share(unpack(group.server.share_request(), "share"), authority=group.trust)
+        group.devices[node].share(
+            unpack(group.server.share_request(), "share"), authority=group.trust
+        )
     assert caught.value.reason is Refusal.STAGE_ORDER
 
 
