@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -131,9 +132,7 @@ def cohort(authority: Ed25519PrivateKey) -> CohortFactory:
     return make
 
 
-def _answer(
-    cohort: Cohort, stage: Stage, node: int, payload: bytes, tamper: Tamper | None
-) -> object:
+def _answer(cohort: Cohort, stage: Stage, node: int, payload: bytes, tamper: Tamper | None) -> Any:
     blob = tamper(stage, node, payload) if tamper else payload
     device = cohort.devices[node]
     if stage is Stage.SHARE:
@@ -172,11 +171,11 @@ def run_round(
         {
             n: _answer(cohort, Stage.SHARE, n, request, tamper)
             for n in alive(Stage.SHARE, list(server.ads))
-        }  # type: ignore[misc]  # bytes replies
+        }
     )
     server.collect_masked(
         {
-            n: _answer(cohort, Stage.MASK, n, server.mask_request(n), tamper)  # type: ignore[misc]  # uint32 replies
+            n: _answer(cohort, Stage.MASK, n, server.mask_request(n), tamper)
             for n in alive(Stage.MASK, list(server.shared))
         }
     )
@@ -185,12 +184,12 @@ def run_round(
         {
             n: _answer(cohort, Stage.CONFIRM, n, request, tamper)
             for n in alive(Stage.CONFIRM, list(server.survivors))
-        }  # type: ignore[misc]  # bytes replies
+        }
     )
     request = server.unmask_request()
     return server.collect_unmask(
         {
             n: _answer(cohort, Stage.UNMASK, n, request, tamper)
             for n in alive(Stage.UNMASK, list(server.confirmations))
-        }  # type: ignore[misc]  # bytes replies
+        }
     )

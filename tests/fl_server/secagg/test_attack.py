@@ -23,7 +23,6 @@ from edge_client.federated.device import device_from_config
 from edge_client.models import ModelName, load_model
 from fl_server.app import run_server
 from fl_server.secagg import simulation_identities
-from fl_server.settings import ServerSettings
 
 Build = Callable[..., Any]
 NODES = 6

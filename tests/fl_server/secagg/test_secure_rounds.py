@@ -52,7 +52,7 @@ class _Grid(LocalGrid):
 
 
 def _grid(federation: Build, nodes: int, extra: dict[str, Any], edit: Any = None) -> Any:
-    grid, settings, config = federation(nodes, **extra)
+    grid, _, config = federation(nodes, **extra)
     if edit is not None:
         grid = _Grid(client_app, [{"partition-id": i} for i in range(nodes)], config, edit=edit)
     return grid, ServerSettings.from_run_config(config)
@@ -96,7 +96,7 @@ def test_secure_round_sends_no_float_update_and_no_metric(
     ],
 )
 def test_dropouts_through_flower(
-    federation: Build, make_policy: Build, tmp_path: Path, stage: str, drop: int, status: str
+    federation: Build, make_policy: Build, tmp_path: Path, *, stage: str, drop: int, status: str
 ) -> None:
     """Devices that stop answering at a stage: recovered up to the allowance, else skipped."""
     nodes = 10
@@ -123,7 +123,7 @@ def test_dropouts_through_flower(
 
 def _edit_payload(message: Message, change: Callable[[dict[str, Any]], None]) -> Message:
     record = message.content["secagg"]
-    doc = msgpack.unpackb(record["data"], raw=False)  # type: ignore[index]  # a ConfigRecord
+    doc = msgpack.unpackb(record["data"], raw=False)
     change(doc)
     content = RecordDict({"secagg": ConfigRecord({"data": pack(doc)})})
     return Message(
@@ -134,7 +134,7 @@ def _edit_payload(message: Message, change: Callable[[dict[str, Any]], None]) ->
 
 
 def _edit_params(message: Message, change: Callable[[dict[str, Any]], None]) -> Message:
-    config = dict(message.content["config"])  # type: ignore[arg-type]  # a ConfigRecord
+    config: dict[str, Any] = dict(message.content["config"])
     doc = msgpack.unpackb(config[PARAMS_FIELD], raw=False)
     change(doc)
     config[PARAMS_FIELD] = pack(doc)
@@ -176,6 +176,7 @@ def test_tampering_is_refused_logged_and_counted(
     make_policy: Build,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
+    *,
     stage: str,
     change: Callable[[dict[str, Any]], None],
     reason: str,
@@ -190,7 +191,7 @@ def test_tampering_is_refused_logged_and_counted(
         if stage == "secagg_advertise":
             return _edit_params(message, change)
         if stage == "secagg_confirm":
-            doc = msgpack.unpackb(message.content["secagg"]["data"], raw=False)  # type: ignore[index]  # ConfigRecord
+            doc = msgpack.unpackb(message.content["secagg"]["data"], raw=False)
             if message.metadata.dst_node_id != doc["survivors"][-1]:
                 return message
             target.append(message.metadata.dst_node_id)
@@ -203,9 +204,7 @@ def test_tampering_is_refused_logged_and_counted(
     assert record["secagg"]["refused"].get(reason) == refusing
     assert f"refused secure aggregation at {stage}: {reason}" in caplog.text
     counted = sum(
-        int(c.state[REFUSALS].get(reason, 0))  # type: ignore[union-attr, call-overload]  # ConfigRecord counts
-        for c in grid.contexts.values()
-        if REFUSALS in c.state
+        int(c.state[REFUSALS].get(reason, 0)) for c in grid.contexts.values() if REFUSALS in c.state
     )
     assert counted == refusing
 
@@ -262,6 +261,6 @@ def test_params_in_the_config_parse_back(
     grid, settings = _grid(federation, 4, _secure(make_policy, tmp_path, 4))
     run_server(grid, settings)
     message = next(m for m in grid.sent if m.metadata.message_type == "train.secagg_advertise")
-    params = RoundParams.from_bytes(message.content["config"][PARAMS_FIELD])  # type: ignore[index]  # ConfigRecord
+    params = RoundParams.from_bytes(message.content["config"][PARAMS_FIELD])
     assert len(params.cohort) == 4 and params.min_survivors == 4
     assert np.isfinite(params.noise_std) and params.noise_std > 0

@@ -80,7 +80,7 @@ def test_cloned_identity_is_refused(cohort: CohortFactory) -> None:
 def test_different_models_for_different_devices_are_caught(cohort: CohortFactory) -> None:
     """A device given another model hash has another session: its peers reject its signature."""
     group = cohort(6)
-    odd = list(group.params.cohort)[0]
+    odd = group.params.cohort[0]
     other = replace(group.params, model_hash="2" * 64)
     ads = {
         node: group.devices[node].advertise(
