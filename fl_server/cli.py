@@ -6,6 +6,7 @@ Register it in the ``edgeprof`` group with ``main.add_command(simulate)``.
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -58,11 +59,14 @@ def _devices(data: Path, model: str) -> int:
 @click.option(
     "--devices",
     type=click.IntRange(min=1),
-    default=3000,
-    show_default=True,
-    help="Virtual devices of the built-in population (ignored with --data).",
+    help="Virtual devices of the built-in population (ignored with --data). Default: 3000, "
+    "or 1.5·k/q when q·3000 < k (15,000 for strict: k=100 at q=0.01).",
 )
-@click.option("--rounds", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option(
+    "--rounds",
+    type=click.IntRange(min=1),
+    help="Rounds. Default: 30, or 10 when the policy requires secure aggregation.",
+)
 @click.option(
     "--policy",
     default="default",
@@ -92,8 +96,8 @@ def _devices(data: Path, model: str) -> int:
 def simulate(
     data: Path | None,
     model: str,
-    devices: int,
-    rounds: int,
+    devices: int | None,
+    rounds: int | None,
     policy: str,
     seed: int,
     output: Path | None,
@@ -117,8 +121,12 @@ def simulate(
         raise click.UsageError("--model interests needs --data (20 Newsgroups authors)")
     if model == "ranking":
         data = None  # ranking examples are SIMULATED engagement of virtual devices
-    nodes = _devices(data.resolve(), model) if data else devices
     rules = engine.federated
+    secure = rules.secure_aggregation
+    needed = math.ceil(1.5 * rules.min_cohort / rules.sampling_rate)  # cohorts well above k
+    population = devices or (3000 if 3000 * rules.sampling_rate >= rules.min_cohort else needed)
+    nodes = _devices(data.resolve(), model) if data else population
+    rounds = rounds or (10 if secure else 30)
     if rules.sampling_rate * nodes < rules.min_cohort:
         raise click.UsageError(
             f"expected cohort q·N = {rules.sampling_rate:g}·{nodes} is below k = "
@@ -135,9 +143,15 @@ def simulate(
         "initial-model": "shipped" if data or model == "ranking" else "zero",
         "data": str(data.resolve()) if data else "",
     }
+    if secure:  # the identity authority's part: certified identities for the virtual devices
+        from fl_server.secagg import simulation_identities
+
+        identities, authority = simulation_identities(out / "identities", nodes)
+        config.update({"secagg-identity": str(identities), "secagg-authority": str(authority)})
     click.echo(
         f"simulating {nodes} devices ({model}), {rounds} rounds under policy {policy!r} "
         f"(k={rules.min_cohort}, q={rules.sampling_rate:g}, ε≤{rules.target_epsilon:g})"
+        + (", secure aggregation with distributed noise" if secure else "")
     )
     try:
         result = run(out, num_supernodes=nodes, run_config=config, cpus=cpus, echo=not quiet)

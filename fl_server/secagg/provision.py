@@ -10,7 +10,8 @@ simulation and the loopback deployment act as that service on one machine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -18,7 +19,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from edge_client.policy.keys import generate_private_key, load_private_key, write_keypair
 from edge_client.secagg.identity import issue_certificate, raw_public_key, write_identities
 
-__all__ = ["create_authority", "provision_identities", "simulation_identities"]
+__all__ = [
+    "DeviceIdentities",
+    "create_authority",
+    "provision_device_identities",
+    "provision_identities",
+    "simulation_identities",
+]
 
 
 def create_authority(prefix: str | Path) -> tuple[Path, Path]:
@@ -81,3 +88,48 @@ def simulation_identities(directory: str | Path, devices: int) -> tuple[Path, Pa
         names = (f"virtual-{i}" for i in range(devices))
         provision_identities(file, names, load_private_key(key))
     return file, public
+
+
+@dataclass(frozen=True)
+class DeviceIdentities:
+    """Identity files of a deployment's devices, one per device, and the authority's key.
+
+    Attributes
+    ----------
+    files
+        Device name to its own identity file (0600, holding only its entry).
+    authority
+        The authority's public key (``secagg-authority`` of the server and the devices).
+    """
+
+    files: Mapping[str, Path]
+    authority: Path
+
+
+def provision_device_identities(directory: str | Path, names: Iterable[str]) -> DeviceIdentities:
+    """Make an authority (if absent) and one identity file per device under ``directory``.
+
+    Parameters
+    ----------
+    directory
+        Folder for ``identity-authority.{key,pub}`` and ``<name>.identity`` files.
+    names
+        Device names (existing files are kept).
+
+    Returns
+    -------
+    DeviceIdentities
+        The files.
+    """
+    folder = Path(directory)
+    prefix = folder / "identity-authority"
+    if not prefix.with_suffix(".key").exists():
+        create_authority(prefix)
+    authority = load_private_key(prefix.with_suffix(".key"))
+    files = {}
+    for name in names:
+        file = folder / f"{name}.identity"
+        if not file.exists():
+            provision_identities(file, [name], authority)
+        files[name] = file
+    return DeviceIdentities(files, prefix.with_suffix(".pub"))
