@@ -39,17 +39,16 @@ from _bench_common import REPO_ROOT, environment, format_table, progress, write_
 
 sys.path.insert(0, str(REPO_ROOT))
 
-import numpy as np  # noqa: E402  # after the repository is importable
+import numpy as np  # after the repository is importable
+from flwr.app import ArrayRecord, Context, Message  # idem
+from flwr.clientapp import ClientApp  # idem
+from flwr.supercore.task_identity import TaskIdentity  # idem
 
-from edge_client.federated.app import app as client_app  # noqa: E402  # idem
-from flwr.app import ArrayRecord, Context, Message  # noqa: E402  # idem
-from flwr.clientapp import ClientApp  # noqa: E402  # idem
-from flwr.supercore.task_identity import TaskIdentity  # noqa: E402  # idem
-
-from fl_server.app import run_server  # noqa: E402  # idem
-from fl_server.local_grid import LocalGrid  # noqa: E402  # idem
-from fl_server.secagg import simulation_identities  # noqa: E402  # idem
-from fl_server.settings import ServerSettings  # noqa: E402  # idem
+from edge_client.federated.app import app as client_app  # idem
+from fl_server.app import run_server  # idem
+from fl_server.local_grid import LocalGrid  # idem
+from fl_server.secagg import simulation_identities  # idem
+from fl_server.settings import ServerSettings  # idem
 
 OUT = REPO_ROOT / "reports" / "bench_secagg.json"
 _KEPT_UPDATES = 200
@@ -93,7 +92,7 @@ def _policy(work: Path, name: str, preset: str, values: dict[str, str]) -> Path:
 
 def _run(
     nodes: list[dict[str, Any]], config: dict[str, Any], keep: int = 0
-) -> tuple[Metered, dict[str, Any], float, Any]:
+) -> tuple[Metered, list[dict[str, Any]], float, Any]:
     TaskIdentity.run_id, TaskIdentity.node_id, TaskIdentity.task_id = 1, 1, 1
     app = Metered(keep)
     grid = LocalGrid(app, nodes, config, keep=False)
@@ -142,15 +141,21 @@ def _cost(devices: int, work: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"devices": devices}
     for mode in ("plain", "secure"):
         policy = _policy(
-            work, f"{mode}-{devices}", "strict",
+            work,
+            f"{mode}-{devices}",
+            "strict",
             {**common, "secure_aggregation": "true" if mode == "secure" else "false"},
         )
         config = {
             "policy": str(policy),
             "output-dir": str(work / f"{mode}-{devices}"),
             "model-trust": str(work / f"{mode}-{devices}" / "keys" / "model-signing.pub"),
-            "num-rounds": 1, "seed": 1, "initial-model": "shipped", "heldout-eval": False,
-            "secagg-identity": str(identities), "secagg-authority": str(authority),
+            "num-rounds": 1,
+            "seed": 1,
+            "initial-model": "shipped",
+            "heldout-eval": False,
+            "secagg-identity": str(identities),
+            "secagg-authority": str(authority),
         }
         progress(f"cost: {mode} round with {devices} devices")
         app, rounds, wall, _ = _run(nodes, config, keep=_KEPT_UPDATES if mode == "plain" else 0)
@@ -172,8 +177,13 @@ def _cost(devices: int, work: Path) -> dict[str, Any]:
             out["secure"]["protocol"] = {
                 k: record["secagg"][k]
                 for k in (
-                    "neighbours", "threshold", "min_survivors", "scale_bits", "device_noise_std",
-                    "noise_calibration_factor", "effective_noise_multiplier",
+                    "neighbours",
+                    "threshold",
+                    "min_survivors",
+                    "scale_bits",
+                    "device_noise_std",
+                    "noise_calibration_factor",
+                    "effective_noise_multiplier",
                 )
             }
             out["encoding"] = _encoding(plain_updates, record["secagg"])
@@ -201,17 +211,28 @@ def _accuracy(data: Path, work: Path, epochs: int) -> dict[str, Any]:
     out: dict[str, Any] = {"train_users": len(users), "heldout_users": len(people)}
     for mode in ("central", "secure"):
         policy = _policy(
-            work, f"acc-{mode}", "default",
-            {"min_cohort": "10", "sampling_rate": "0.1",
-             "secure_aggregation": "true" if mode == "secure" else "false"},
+            work,
+            f"acc-{mode}",
+            "default",
+            {
+                "min_cohort": "10",
+                "sampling_rate": "0.1",
+                "secure_aggregation": "true" if mode == "secure" else "false",
+            },
         )
         config = {
-            "policy": str(policy), "data": str(data.resolve()),
+            "policy": str(policy),
+            "data": str(data.resolve()),
             "output-dir": str(work / f"acc-{mode}"),
             "model-trust": str(work / f"acc-{mode}" / "keys" / "model-signing.pub"),
-            "num-rounds": 60, "seed": 1, "initial-model": "zero", "heldout-eval": False,
-            "local-epochs": epochs, "learning-rate": 0.5,
-            "secagg-identity": str(identities), "secagg-authority": str(authority),
+            "num-rounds": 60,
+            "seed": 1,
+            "initial-model": "zero",
+            "heldout-eval": False,
+            "local-epochs": epochs,
+            "learning-rate": 0.5,
+            "secagg-identity": str(identities),
+            "secagg-authority": str(authority),
         }
         progress(f"accuracy: {mode} noise on {len(users)} MBTI users")
         _, rounds, wall, result = _run(nodes, config)
@@ -258,14 +279,36 @@ def main(argv: list[str] | None = None) -> int:
         for c in report["cost"]:
             p, s, r = c["plain"], c["secure"], c["ratios"]
             rows += [
-                (f"{c['devices']} devices: kB received / device", f"{p['bytes_down_per_device'] / 1e3:.1f}", f"{s['bytes_down_per_device'] / 1e3:.1f}", f"{r['bytes_down']:.2f}"),
-                (f"{c['devices']} devices: kB sent / device", f"{p['bytes_up_per_device'] / 1e3:.1f}", f"{s['bytes_up_per_device'] / 1e3:.1f}", f"{r['bytes_up']:.2f}"),
-                (f"{c['devices']} devices: device s / round", f"{p['device_seconds_per_device']:.3f}", f"{s['device_seconds_per_device']:.3f}", f"{r['device_seconds']:.2f}"),
-                (f"{c['devices']} devices: server s / round", f"{p['server_seconds']:.2f}", f"{s['server_seconds']:.2f}", f"{r['server_seconds']:.2f}"),
+                (
+                    f"{c['devices']} devices: kB received / device",
+                    f"{p['bytes_down_per_device'] / 1e3:.1f}",
+                    f"{s['bytes_down_per_device'] / 1e3:.1f}",
+                    f"{r['bytes_down']:.2f}",
+                ),
+                (
+                    f"{c['devices']} devices: kB sent / device",
+                    f"{p['bytes_up_per_device'] / 1e3:.1f}",
+                    f"{s['bytes_up_per_device'] / 1e3:.1f}",
+                    f"{r['bytes_up']:.2f}",
+                ),
+                (
+                    f"{c['devices']} devices: device s / round",
+                    f"{p['device_seconds_per_device']:.3f}",
+                    f"{s['device_seconds_per_device']:.3f}",
+                    f"{r['device_seconds']:.2f}",
+                ),
+                (
+                    f"{c['devices']} devices: server s / round",
+                    f"{p['server_seconds']:.2f}",
+                    f"{s['server_seconds']:.2f}",
+                    f"{r['server_seconds']:.2f}",
+                ),
             ]
         mbti = args.data / "mbti" / "users.jsonl"
         if not args.no_accuracy and mbti.is_file():
-            report["accuracy"] = _accuracy(args.data, Path(tmp) / "accuracy", 2 if args.quick else 3)
+            report["accuracy"] = _accuracy(
+                args.data, Path(tmp) / "accuracy", 2 if args.quick else 3
+            )
         elif not args.no_accuracy:
             report["accuracy"] = {"skipped": f"{mbti} not found"}
     print(format_table(["measure", "plain", "secure", "secure / plain"], rows))
@@ -282,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
             f"accuracy (MBTI, held-out AUC): central noise {acc['central']['auc']:.4f} "
             f"(ε {acc['central']['epsilon']:.2f}, {acc['central']['rounds_aggregated']} rounds), "
             f"secure + distributed noise {acc['secure']['auc']:.4f} "
-            f"(ε {acc['secure']['epsilon']:.2f}); difference {acc['auc_secure_minus_central']:+.4f} "
+            f"(ε {acc['secure']['epsilon']:.2f}); "
+            f"difference {acc['auc_secure_minus_central']:+.4f} "
             f"(target within 0.01); noise ratio {acc['noise_ratio_secure_over_central']:.3f}"
         )
     write_json(args.out, report)

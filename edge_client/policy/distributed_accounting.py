@@ -33,8 +33,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from edge_client.policy.accounting import ORDERS
-from edge_client.policy.errors import AccountantUnavailableError, PolicyError
+from edge_client.policy.accounting import ORDERS, _import_accounting
+from edge_client.policy.errors import PolicyError
 
 __all__ = [
     "DEFAULT_BETA",
@@ -193,24 +193,14 @@ def subsampled_rdp_bound(order: int, sampling_rate: float, rdp: Callable[[int], 
     return min(_log_add(terms) / (order - 1), rdp(order))
 
 
-def _import_accounting() -> tuple[object, object]:
-    try:
-        import dp_accounting  # heavy optional dependency, imported lazily
-        from dp_accounting.rdp import rdp_privacy_accountant  # idem
-    except ImportError as exc:
-        raise AccountantUnavailableError(
-            "dp_accounting is not installed (install the 'federated' or 'dev' extra)"
-        ) from exc
-    return dp_accounting, rdp_privacy_accountant
-
-
 @lru_cache(maxsize=256)
 def _gaussian_curve(sampling_rate: float, noise_multiplier: float) -> tuple[float, ...]:
     """RDP of one Poisson-sampled Gaussian round over :data:`ORDERS` (``dp_accounting``)."""
     dp, rdp = _import_accounting()
-    accountant = rdp.RdpAccountant(orders=list(ORDERS))  # type: ignore[attr-defined]  # lazily imported module
-    gaussian = dp.GaussianDpEvent(noise_multiplier)  # type: ignore[attr-defined]  # idem
-    accountant.compose(dp.PoissonSampledDpEvent(sampling_rate, gaussian))  # type: ignore[attr-defined]  # idem
+    accountant = rdp.RdpAccountant(orders=list(ORDERS))
+    accountant.compose(
+        dp.PoissonSampledDpEvent(sampling_rate, dp.GaussianDpEvent(noise_multiplier))
+    )
     return tuple(float(v) for v in accountant.rdp)
 
 

@@ -70,7 +70,17 @@ def test_simulation_engine_runs_secure_rounds(tmp_path: Path) -> None:
     policy = tmp_path / "small-strict.toml"
     policy.write_text(text, encoding="utf-8")
     out = tmp_path / "sim"
-    args = ["--policy", str(policy), "--devices", "16", "--rounds", "2", "--quiet", "--output", str(out)]
+    args = [
+        "--policy",
+        str(policy),
+        "--devices",
+        "16",
+        "--rounds",
+        "2",
+        "--quiet",
+        "--output",
+        str(out),
+    ]
     done = CliRunner().invoke(simulate, args)
     assert done.exit_code == 0, done.output
     assert "secure aggregation with distributed noise" in done.output

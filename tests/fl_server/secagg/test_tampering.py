@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 
 import msgpack
@@ -12,11 +13,24 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from edge_client.secagg import DeviceSession, Refusal, RefusalError, Stage
 from edge_client.secagg.wire import pack, unpack
 
-from .conftest import CohortFactory, identity, run_round
+from .conftest import CohortFactory, Tamper, identity, run_round
 
 
 def _doc(payload: bytes) -> dict:  # type: ignore[type-arg]  # msgpack maps
     return dict(msgpack.unpackb(payload, raw=False))
+
+
+def _at(stage: Stage, change: Callable[[dict, int], None]) -> Tamper:  # type: ignore[type-arg]  # msgpack maps
+    """Return a tamper hook that edits the payloads of ``stage`` (``change(doc, node)``)."""
+
+    def tamper(current: Stage, node: int, payload: bytes) -> bytes:
+        if current is not stage:
+            return payload
+        doc = _doc(payload)
+        change(doc, node)
+        return pack(doc)
+
+    return tamper
 
 
 def _refused(reason: Refusal, cohort, **kwargs) -> None:  # type: ignore[no-untyped-def]  # harness
@@ -29,14 +43,10 @@ def test_substituted_key_is_refused(cohort: CohortFactory) -> None:
     """The server swaps one device's mask key in what it forwards: signatures fail."""
     group = cohort(6)
 
-    def tamper(stage: Stage, node: int, payload: bytes) -> bytes:
-        if stage is not Stage.SHARE:
-            return payload
-        doc = _doc(payload)
+    def change(doc: dict, node: int) -> None:  # type: ignore[type-arg]  # msgpack map
         doc["ads"][0]["mask_key"] = os.urandom(32)
-        return pack(doc)
 
-    _refused(Refusal.SIGNATURE, group, tamper=tamper)
+    _refused(Refusal.SIGNATURE, group, tamper=_at(Stage.SHARE, change))
 
 
 def test_identity_not_certified_by_the_authority_is_refused(cohort: CohortFactory) -> None:
@@ -44,14 +54,10 @@ def test_identity_not_certified_by_the_authority_is_refused(cohort: CohortFactor
     group = cohort(6)
     rogue = identity(Ed25519PrivateKey.generate(), "sybil")
 
-    def tamper(stage: Stage, node: int, payload: bytes) -> bytes:
-        if stage is not Stage.SHARE:
-            return payload
-        doc = _doc(payload)
+    def change(doc: dict, node: int) -> None:  # type: ignore[type-arg]  # msgpack map
         doc["ads"][1]["certificate"] = rogue.certificate
-        return pack(doc)
 
-    _refused(Refusal.IDENTITY, group, tamper=tamper)
+    _refused(Refusal.IDENTITY, group, tamper=_at(Stage.SHARE, change))
 
 
 def test_cloned_identity_is_refused(cohort: CohortFactory) -> None:
@@ -147,28 +153,20 @@ def test_survivor_set_with_a_non_sharer_is_refused(cohort: CohortFactory) -> Non
     group = cohort(6)
     silent = {Stage.SHARE: {group.params.cohort[-1]}}
 
-    def tamper(stage: Stage, node: int, payload: bytes) -> bytes:
-        if stage is not Stage.CONFIRM:
-            return payload
-        doc = _doc(payload)
+    def change(doc: dict, node: int) -> None:  # type: ignore[type-arg]  # msgpack map
         doc["survivors"] = sorted(group.params.cohort)  # includes the one that never shared
-        return pack(doc)
 
-    _refused(Refusal.INCONSISTENT, group, silent=silent, tamper=tamper)
+    _refused(Refusal.INCONSISTENT, group, silent=silent, tamper=_at(Stage.CONFIRM, change))
 
 
 def test_unmask_with_another_survivor_set_is_refused(cohort: CohortFactory) -> None:
     """The unmask request must name exactly the survivor set the device confirmed."""
     group = cohort(6)
 
-    def tamper(stage: Stage, node: int, payload: bytes) -> bytes:
-        if stage is not Stage.UNMASK:
-            return payload
-        doc = _doc(payload)
+    def change(doc: dict, node: int) -> None:  # type: ignore[type-arg]  # msgpack map
         doc["survivors"] = doc["survivors"][1:]
-        return pack(doc)
 
-    _refused(Refusal.INCONSISTENT, group, tamper=tamper)
+    _refused(Refusal.INCONSISTENT, group, tamper=_at(Stage.UNMASK, change))
 
 
 def test_forked_survivor_sets_lack_a_quorum(cohort: CohortFactory) -> None:
@@ -201,57 +199,41 @@ def test_confirmations_below_quorum_are_refused(cohort: CohortFactory) -> None:
     """An unmask request with fewer confirmations than the survivor minimum is refused."""
     group = cohort(10)
 
-    def tamper(stage: Stage, node: int, payload: bytes) -> bytes:
-        if stage is not Stage.UNMASK:
-            return payload
-        doc = _doc(payload)
+    def change(doc: dict, node: int) -> None:  # type: ignore[type-arg]  # msgpack map
         doc["confirmations"] = doc["confirmations"][:3]
-        return pack(doc)
 
-    _refused(Refusal.CONFIRMATIONS, group, tamper=tamper)
+    _refused(Refusal.CONFIRMATIONS, group, tamper=_at(Stage.UNMASK, change))
 
 
 def test_forged_shares_are_refused(cohort: CohortFactory) -> None:
     """A forwarded ciphertext altered in transit fails authentication."""
     group = cohort(6)
 
-    def tamper(stage: Stage, node: int, payload: bytes) -> bytes:
-        if stage is not Stage.MASK:
-            return payload
-        doc = _doc(payload)
+    def change(doc: dict, node: int) -> None:  # type: ignore[type-arg]  # msgpack map
         source, blob = doc["shares"][0]
         doc["shares"][0] = [source, blob[:-1] + bytes([blob[-1] ^ 1])]
-        return pack(doc)
 
-    _refused(Refusal.CIPHERTEXT, group, tamper=tamper)
+    _refused(Refusal.CIPHERTEXT, group, tamper=_at(Stage.MASK, change))
 
 
 def test_withheld_neighbour_shares_are_refused(cohort: CohortFactory) -> None:
     """Dropping a neighbour's ciphertext (to make a device mask with fewer peers) is refused."""
     group = cohort(6)
 
-    def tamper(stage: Stage, node: int, payload: bytes) -> bytes:
-        if stage is not Stage.MASK:
-            return payload
-        doc = _doc(payload)
+    def change(doc: dict, node: int) -> None:  # type: ignore[type-arg]  # msgpack map
         doc["shares"] = doc["shares"][1:]
-        return pack(doc)
 
-    _refused(Refusal.NEIGHBOURS, group, tamper=tamper)
+    _refused(Refusal.NEIGHBOURS, group, tamper=_at(Stage.MASK, change))
 
 
 def test_too_few_advertisements_are_refused(cohort: CohortFactory) -> None:
     """A share request with fewer advertisements than the survivor minimum is refused."""
     group = cohort(10)
 
-    def tamper(stage: Stage, node: int, payload: bytes) -> bytes:
-        if stage is not Stage.SHARE:
-            return payload
-        doc = _doc(payload)
+    def change(doc: dict, node: int) -> None:  # type: ignore[type-arg]  # msgpack map
         doc["ads"] = [a for a in doc["ads"] if a["node"] == node][:1] + [
             a for a in doc["ads"] if a["node"] != node
         ][:3]
         doc["ads"].sort(key=lambda a: a["node"])
-        return pack(doc)
 
-    _refused(Refusal.UNDER_THRESHOLD, group, tamper=tamper)
+    _refused(Refusal.UNDER_THRESHOLD, group, tamper=_at(Stage.SHARE, change))
