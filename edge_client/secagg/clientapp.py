@@ -34,6 +34,7 @@ from flwr.clientapp import ClientApp
 
 from edge_client.federated.bundle import ModelBundle, verify_model_bundle
 from edge_client.federated.device import FederatedDevice
+from edge_client.federated.errors import FederatedError
 from edge_client.federated.rounds import BUNDLE_FIELD, RecordName, parse_plan
 from edge_client.policy import RoundKey, TrustStore
 from edge_client.secagg.encoding import encode_update
@@ -253,7 +254,9 @@ def _stage(
             return _reply(message, blob)
         except RefusalError as refusal:
             return _refuse(message, context, stage, refusal.reason, refusal.detail)
-        except SecAggError as exc:  # identity, state or encoding trouble: drop out, say why
+        except IdentityError as exc:
+            return _refuse(message, context, stage, Refusal.NO_IDENTITY, str(exc))
+        except (SecAggError, FederatedError) as exc:  # state, bundle or training trouble
             return _refuse(message, context, stage, Refusal.MALFORMED, str(exc))
 
     return handle
