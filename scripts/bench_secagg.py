@@ -197,66 +197,98 @@ def _cost(devices: int, work: Path) -> dict[str, Any]:
     return out
 
 
-def _accuracy(data: Path, work: Path, epochs: int) -> dict[str, Any]:
-    """Held-out AUC of the style model: central noise vs secure aggregation, same ε budget."""
+REGIMES = (
+    # name, preset, rounds cap, seeds: ε is the preset's budget (or what the cap spends)
+    ("default", "default", 60, (1, 2, 3)),
+    ("research", "research", 30, (1,)),
+)
+
+
+def _accuracy_run(
+    data: Path, work: Path, *, preset: str, mode: str, rounds: int, seed: int, epochs: int
+) -> dict[str, Any]:
+    """One federated run on MBTI users; held-out AUC of its final model."""
+    from edge_client.federated.bundle import verify_model_bundle
     from edge_client.federated.device import _mbti_train_users
     from edge_client.models import ModelName, load_model
+    from edge_client.policy import TrustStore
     from fl_server.evaluation import heldout_people, score_people
 
     users = _mbti_train_users(str(data.resolve()))
-    people = heldout_people(str(data.resolve()), 0)
     identities, authority = simulation_identities(work / "identities-mbti", len(users))
-    nodes = [{"partition-id": i} for i in range(len(users))]
-    model = load_model(ModelName.STYLE)
-    out: dict[str, Any] = {"train_users": len(users), "heldout_users": len(people)}
-    for mode in ("central", "secure"):
-        policy = _policy(
-            work,
-            f"acc-{mode}",
-            "default",
-            {
-                "min_cohort": "10",
-                "sampling_rate": "0.1",
-                "secure_aggregation": "true" if mode == "secure" else "false",
-            },
-        )
-        config = {
-            "policy": str(policy),
-            "data": str(data.resolve()),
-            "output-dir": str(work / f"acc-{mode}"),
-            "model-trust": str(work / f"acc-{mode}" / "keys" / "model-signing.pub"),
-            "num-rounds": 60,
-            "seed": 1,
-            "initial-model": "zero",
-            "heldout-eval": False,
-            "local-epochs": epochs,
-            "learning-rate": 0.5,
-            "secagg-identity": str(identities),
-            "secagg-authority": str(authority),
-        }
-        progress(f"accuracy: {mode} noise on {len(users)} MBTI users")
-        _, rounds, wall, result = _run(nodes, config)
-        from edge_client.federated.bundle import verify_model_bundle
-        from edge_client.policy import TrustStore
-
-        bundle = verify_model_bundle(
-            (result.output_dir / "bundles" / "style-latest.bundle").read_bytes(),
-            TrustStore.load(result.output_dir / "keys" / "model-signing.pub"),
-            policy_hash=json.loads(result.metrics.read_text())["settings"]["policy_hash"],
-        )
-        model.set_weights(dict(bundle.weights))
-        done = [r for r in rounds if r["status"] == "aggregated"]
-        out[mode] = {
-            **score_people(model, people),
-            "epsilon": result.epsilon,
-            "rounds_aggregated": len(done),
-            "mean_noise_std": float(np.mean([r["noise_std"] for r in done])) if done else 0.0,
-            "seconds": wall,
-        }
-    out["auc_secure_minus_central"] = out["secure"]["auc"] - out["central"]["auc"]
-    out["noise_ratio_secure_over_central"] = (
-        out["secure"]["mean_noise_std"] / out["central"]["mean_noise_std"]
+    name = f"acc-{preset}-{mode}-{seed}"
+    policy = _policy(
+        work,
+        name,
+        preset,
+        {
+            "min_cohort": "10",
+            "sampling_rate": "0.1",
+            "secure_aggregation": "true" if mode == "secure" else "false",
+        },
     )
+    config = {
+        "policy": str(policy),
+        "data": str(data.resolve()),
+        "output-dir": str(work / name),
+        "model-trust": str(work / name / "keys" / "model-signing.pub"),
+        "num-rounds": rounds,
+        "seed": seed,
+        "initial-model": "zero",
+        "heldout-eval": False,
+        "local-epochs": epochs,
+        "learning-rate": 0.5,
+        "secagg-identity": str(identities),
+        "secagg-authority": str(authority),
+    }
+    progress(f"accuracy: {preset} policy, {mode} noise, seed {seed}, {len(users)} MBTI users")
+    _, records, wall, result = _run([{"partition-id": i} for i in range(len(users))], config)
+    bundle = verify_model_bundle(
+        (result.output_dir / "bundles" / "style-latest.bundle").read_bytes(),
+        TrustStore.load(result.output_dir / "keys" / "model-signing.pub"),
+        policy_hash=json.loads(result.metrics.read_text())["settings"]["policy_hash"],
+    )
+    model = load_model(ModelName.STYLE)
+    model.set_weights(dict(bundle.weights))
+    done = [r for r in records if r["status"] == "aggregated"]
+    return {
+        **score_people(model, heldout_people(str(data.resolve()), 0)),
+        "epsilon": result.epsilon,
+        "rounds_aggregated": len(done),
+        "mean_noise_std": float(np.mean([r["noise_std"] for r in done])) if done else 0.0,
+        "seconds": wall,
+    }
+
+
+def _accuracy(data: Path, work: Path, epochs: int, regimes: Any) -> dict[str, Any]:
+    """Held-out AUC, central noise vs secure aggregation, same policy, seed and ε budget."""
+    out: dict[str, Any] = {}
+    for name, preset, rounds, seeds in regimes:
+        runs = []
+        for seed in seeds:
+            pair = {
+                mode: _accuracy_run(
+                    data, work, preset=preset, mode=mode, rounds=rounds, seed=seed, epochs=epochs
+                )
+                for mode in ("central", "secure")
+            }
+            pair["auc_secure_minus_central"] = pair["secure"]["auc"] - pair["central"]["auc"]
+            pair["noise_ratio"] = (
+                pair["secure"]["mean_noise_std"] / pair["central"]["mean_noise_std"]
+            )
+            runs.append({"seed": seed, **pair})
+        differences = [r["auc_secure_minus_central"] for r in runs]
+        out[name] = {
+            "preset": preset,
+            "runs": runs,
+            "mean_auc_central": float(np.mean([r["central"]["auc"] for r in runs])),
+            "mean_auc_secure": float(np.mean([r["secure"]["auc"] for r in runs])),
+            "mean_difference": float(np.mean(differences)),
+            "std_difference": float(np.std(differences)),
+            "epsilon": runs[0]["central"]["epsilon"],
+            "rounds": runs[0]["central"]["rounds_aggregated"],
+            "within_target": abs(float(np.mean(differences))) <= 0.01,
+        }
     return out
 
 
@@ -267,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--devices", type=int, nargs="*", default=None)
     parser.add_argument("--data", type=Path, default=REPO_ROOT.parent / "shared" / "data")
     parser.add_argument("--no-accuracy", action="store_true")
+    parser.add_argument("--accuracy-only", action="store_true", help="skip the cost part")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     sizes = args.devices or ([50] if args.quick else [100, 1000])
@@ -274,8 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"script": "bench_secagg.py", "environment": environment()}
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        _cost(4, Path(tmp) / "warm-up")  # imports, accountant caches: not part of any round
-        report["cost"] = [_cost(n, Path(tmp) / f"cost-{n}") for n in sizes]
+        if not args.accuracy_only:
+            _cost(4, Path(tmp) / "warm-up")  # imports, accountant caches: no round's time
+        report["cost"] = (
+            [] if args.accuracy_only else [_cost(n, Path(tmp) / f"cost-{n}") for n in sizes]
+        )
         for c in report["cost"]:
             p, s, r = c["plain"], c["secure"], c["ratios"]
             rows += [
@@ -306,8 +342,9 @@ def main(argv: list[str] | None = None) -> int:
             ]
         mbti = args.data / "mbti" / "users.jsonl"
         if not args.no_accuracy and mbti.is_file():
+            regimes = (("default", "default", 2, (1,)),) if args.quick else REGIMES
             report["accuracy"] = _accuracy(
-                args.data, Path(tmp) / "accuracy", 2 if args.quick else 3
+                args.data, Path(tmp) / "accuracy", 2 if args.quick else 3, regimes
             )
         elif not args.no_accuracy:
             report["accuracy"] = {"skipped": f"{mbti} not found"}
@@ -319,15 +356,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{e['relative_error_of_sum']:.2e}, RMS error / noise std "
             f"{e['rms_error_over_noise_std']:.2e}, wrapped coordinates {e['coordinates_wrapped']}"
         )
-    acc = report.get("accuracy", {})
-    if "central" in acc:
+    for name, acc in report.get("accuracy", {}).items():
+        if not isinstance(acc, dict) or "runs" not in acc:
+            continue
         print(
-            f"accuracy (MBTI, held-out AUC): central noise {acc['central']['auc']:.4f} "
-            f"(ε {acc['central']['epsilon']:.2f}, {acc['central']['rounds_aggregated']} rounds), "
-            f"secure + distributed noise {acc['secure']['auc']:.4f} "
-            f"(ε {acc['secure']['epsilon']:.2f}); "
-            f"difference {acc['auc_secure_minus_central']:+.4f} "
-            f"(target within 0.01); noise ratio {acc['noise_ratio_secure_over_central']:.3f}"
+            f"accuracy, {name} policy (k=10, q=0.1; ε {acc['epsilon']:.2f}, {acc['rounds']} "
+            f"rounds; MBTI held-out AUC over {len(acc['runs'])} seed(s)): central noise "
+            f"{acc['mean_auc_central']:.4f}, secure + distributed noise "
+            f"{acc['mean_auc_secure']:.4f}; difference {acc['mean_difference']:+.4f} "
+            f"(± {acc['std_difference']:.4f}; target within 0.01: "
+            f"{'met' if acc['within_target'] else 'NOT met'}); noise ratio "
+            f"{acc['runs'][0]['noise_ratio']:.3f}"
         )
     write_json(args.out, report)
     print(f"report: {args.out}")
