@@ -20,7 +20,6 @@ entry only; the simulation's holds every virtual device's (they run on one machi
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from edge_client.policy.keys import TrustStore, key_id
 from edge_client.secagg.errors import IdentityError
+from edge_client.store._fs import write_new_file
 
 __all__ = [
     "CERT_FORMAT",
@@ -226,9 +226,7 @@ def write_identities(path: str | Path, identities: Mapping[str, tuple[bytes, byt
     data = bytes(msgpack.packb(document, use_bin_type=True))
     try:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+        write_new_file(target, data)  # 0600, never follows or overwrites, fsynced
     except FileExistsError:
         raise IdentityError(f"{target}: exists already; refusing to overwrite") from None
     except OSError as exc:
