@@ -300,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=REPO_ROOT.parent / "shared" / "data")
     parser.add_argument("--no-accuracy", action="store_true")
     parser.add_argument("--accuracy-only", action="store_true", help="skip the cost part")
+    parser.add_argument(
+        "--regimes", nargs="*", default=None, help="accuracy regimes to run (default: all)"
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     sizes = args.devices or ([50] if args.quick else [100, 1000])
@@ -342,10 +345,16 @@ def main(argv: list[str] | None = None) -> int:
             ]
         mbti = args.data / "mbti" / "users.jsonl"
         if not args.no_accuracy and mbti.is_file():
-            regimes = (("default", "default", 2, (1,)),) if args.quick else REGIMES
-            report["accuracy"] = _accuracy(
-                args.data, Path(tmp) / "accuracy", 2 if args.quick else 3, regimes
+            chosen: tuple[tuple[str, str, int, tuple[int, ...]], ...] = (
+                (("default", "default", 2, (1,)),) if args.quick else REGIMES
             )
+            regimes = [r for r in chosen if args.regimes is None or r[0] in args.regimes]
+            report["accuracy"] = {}
+            for regime in regimes:  # the report is rewritten after each regime
+                report["accuracy"].update(
+                    _accuracy(args.data, Path(tmp) / "accuracy", 2 if args.quick else 3, [regime])
+                )
+                write_json(args.out, report)
         elif not args.no_accuracy:
             report["accuracy"] = {"skipped": f"{mbti} not found"}
     print(format_table(["measure", "plain", "secure", "secure / plain"], rows))

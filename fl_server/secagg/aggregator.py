@@ -30,6 +30,7 @@ from flwr.serverapp import Grid
 from edge_client.federated.rounds import BUNDLE_FIELD, RecordName
 from edge_client.policy import PolicyEngine, TrustStore
 from edge_client.secagg.clientapp import MASKED, PARAMS_FIELD, PAYLOAD, refusal_reason
+from edge_client.secagg.encoding import METRIC_SCALE
 from edge_client.secagg.session import Stage
 from fl_server.errors import ServerConfigError
 from fl_server.secagg.planning import RoundPlan, plan_round
@@ -109,7 +110,8 @@ class SecureAggregator:
             nonce=os.urandom(32),
             cohort=cohort,
             shapes=shapes,
-            metrics=sorted(self.engine.allowed_metric_names()),
+            # The metrics a training reply carries (the policy may also allow evaluation ones).
+            metrics=sorted(self.engine.allowed_metric_names() & METRIC_SCALE.keys()),
             clipping_norm=rules.clipping_norm,
             noise_multiplier=rules.noise_multiplier,
             sampling_rate=self.sampling_rate,

@@ -264,3 +264,16 @@ def test_params_in_the_config_parse_back(
     params = RoundParams.from_bytes(message.content["config"][PARAMS_FIELD])
     assert len(params.cohort) == 4 and params.min_survivors == 4
     assert np.isfinite(params.noise_std) and params.noise_std > 0
+
+
+def test_evaluation_metrics_allowed_by_the_policy_stay_out_of_the_layout(
+    federation: Build, make_policy: Build, tmp_path: Path
+) -> None:
+    """A policy that also allows `accuracy` (an evaluation metric): training sums the others."""
+    allowed = ["num_examples", "loss", "accuracy", "update_norm"]
+    extra = _secure(make_policy, tmp_path, 4, allowed_metrics=allowed)
+    grid, settings = _grid(federation, 4, extra)
+    record = _round(run_server(grid, settings))
+    assert record["status"] == "aggregated"
+    assert {"num_examples", "loss", "update_norm"} <= set(record) and "accuracy" not in record
+    assert record["update_norm"] > 0  # the mean of the devices' norms, from their sum
