@@ -35,6 +35,7 @@ from fl_server.evaluation import heldout_people, score_people
 from fl_server.ledger import PrivacyLedger
 from fl_server.publish import Publisher, ensure_signing_key
 from fl_server.report import plot_run, write_metrics
+from fl_server.secagg import SecureAggregator
 from fl_server.settings import InitialModel, ServerSettings
 from fl_server.strategy import PolicyStrategy, policy_fedavg
 
@@ -111,7 +112,11 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
         **{
             k: getattr(v, "value", str(v) if isinstance(v, Path) else v)
             for k, v in asdict(settings).items()
-            if k != "plan"
+            if k not in ("plan", "secagg")
+        },
+        **{
+            f"secagg_{k}": str(v) if isinstance(v, Path) else v
+            for k, v in asdict(settings.secagg).items()
         },
         **{f"plan_{k}": getattr(v, "value", v) for k, v in asdict(plan).items()},
         "policy_hash": engine.policy_hash,
@@ -154,6 +159,12 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
         return MetricRecord({"heldout_auc": scores["auc"], "heldout_loss": scores["loss"]})
 
     out.mkdir(parents=True, exist_ok=True)
+    secure = (
+        SecureAggregator(engine, settings.secagg, sampling_rate=rate)
+        if engine.federated.secure_aggregation or settings.secagg.enabled
+        else None
+    )
+    summary["secure_aggregation"] = secure is not None
     strategy = PolicyStrategy(
         policy_fedavg(fraction_evaluate=settings.fraction_evaluate),
         engine=engine,
@@ -165,6 +176,7 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
         rng=_rng(settings.seed, state.rng_state),
         sampling_rate=rate,
         on_round=on_round,
+        secure=secure,
     )
     remaining = settings.num_rounds - len(strategy.history)
     if remaining > 0:

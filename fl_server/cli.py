@@ -9,16 +9,20 @@ run's log to stderr) and, if the run fails, their last lines are printed on stde
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from edge_client.console import ExitCode, Verbosity, fail, verbosity, verbosity_options
 from edge_client.errors import EdgeProfilerError
+
+if TYPE_CHECKING:
+    from edge_client.policy.model import FederatedRules
 
 __all__ = ["simulate"]
 
@@ -65,11 +69,14 @@ def _devices(data: Path, model: str) -> int:
 @click.option(
     "--devices",
     type=click.IntRange(min=1),
-    default=3000,
-    show_default=True,
-    help="Virtual devices of the built-in population (ignored with --data).",
+    help="Virtual devices of the built-in population (ignored with --data). Default: 3000, "
+    "or 1.5·k/q when q·3000 < k (15,000 for strict: k=100 at q=0.01).",
 )
-@click.option("--rounds", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option(
+    "--rounds",
+    type=click.IntRange(min=1),
+    help="Rounds. Default: 30, or 10 when the policy requires secure aggregation.",
+)
 @click.option(
     "--policy",
     default="default",
@@ -99,8 +106,8 @@ def _devices(data: Path, model: str) -> int:
 def simulate(
     data: Path | None,
     model: str,
-    devices: int,
-    rounds: int,
+    devices: int | None,
+    rounds: int | None,
     policy: str,
     seed: int,
     output: Path | None,
@@ -128,8 +135,10 @@ def simulate(
         raise click.UsageError("--model interests needs --data (20 Newsgroups authors)")
     if model == "ranking":
         data = None  # ranking examples are SIMULATED engagement of virtual devices
-    nodes = _devices(data.resolve(), model) if data else devices
     rules = engine.federated
+    secure = rules.secure_aggregation
+    nodes = _devices(data.resolve(), model) if data else _population(rules, devices)
+    rounds = rounds or (10 if secure else 30)
     if rules.sampling_rate * nodes < rules.min_cohort:
         raise click.UsageError(
             f"expected cohort q·N = {rules.sampling_rate:g}·{nodes} is below k = "
@@ -146,12 +155,18 @@ def simulate(
         "initial-model": "shipped" if data or model == "ranking" else "zero",
         "data": str(data.resolve()) if data else "",
     }
+    if secure:  # the identity authority's part: certified identities for the virtual devices
+        from fl_server.secagg import simulation_identities
+
+        identities, authority = simulation_identities(out / "identities", nodes)
+        config.update({"secagg-identity": str(identities), "secagg-authority": str(authority)})
     level = verbosity()
     if level > Verbosity.QUIET:
         click.echo(
             f"simulating {nodes} devices ({model}), {rounds} rounds under policy {policy!r} "
-            f"(k={rules.min_cohort}, q={rules.sampling_rate:g}, ε≤{rules.target_epsilon:g}); "
-            f"logs in {out}"
+            f"(k={rules.min_cohort}, q={rules.sampling_rate:g}, ε≤{rules.target_epsilon:g})"
+            + (", secure aggregation with distributed noise" if secure else "")
+            + f"; logs in {out}"
         )
     printer = RoundPrinter(sys.stdout, rounds)
 
@@ -185,22 +200,33 @@ def simulate(
             )
         )
     report = json.loads(metrics.read_text(encoding="utf-8"))
-    done = [r for r in report["rounds"] if r.get("status") == "aggregated"]
-    heldout = report["heldout"]
-    last = heldout[max(heldout, key=int)] if heldout else {}
-    spent = f"ε = {report['epsilon']:.3f} (δ = {rules.target_delta:g})"
-    click.echo(
-        (
-            f"held-out AUC {last['auc']:.3f} after round {max(heldout, key=int)} at {spent}"
-            if last
-            else f"no held-out metric for this model; {spent}"
-        )
-        + f"; rounds aggregated: {len(done)}/{len(report['rounds'])}"
-    )
+    click.echo(_summary(report, delta=rules.target_delta))
     click.echo(f"report: {metrics}")
     click.echo(f"plots:  {result.output_dir / 'training.png'}, {result.output_dir / 'epsilon.png'}")
     click.echo(f"model:  {result.output_dir / 'bundles' / f'{model}-latest.bundle'} (signed)")
     click.echo(f"logs:   {result.log}, {result.superlink_log}")
+
+
+def _population(rules: FederatedRules, devices: int | None) -> int:
+    """Virtual devices to simulate: as asked, else 3,000 or enough for cohorts well above k."""
+    if devices:
+        return devices
+    if 3000 * rules.sampling_rate >= rules.min_cohort:
+        return 3000
+    return math.ceil(1.5 * rules.min_cohort / rules.sampling_rate)
+
+
+def _summary(report: Mapping[str, Any], *, delta: float) -> str:
+    """The last line of a simulation: held-out metric, ε spent and rounds aggregated."""
+    done = [r for r in report["rounds"] if r.get("status") == "aggregated"]
+    heldout = report["heldout"]
+    spent = f"ε = {report['epsilon']:.3f} (δ = {delta:g})"
+    if heldout:
+        last_round = max(heldout, key=int)
+        head = f"held-out AUC {heldout[last_round]['auc']:.3f} after round {last_round} at {spent}"
+    else:
+        head = f"no held-out metric for this model; {spent}"
+    return head + f"; rounds aggregated: {len(done)}/{len(report['rounds'])}"
 
 
 @click.group("flower")

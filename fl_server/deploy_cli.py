@@ -151,6 +151,11 @@ def _print_report(report: DeployReport) -> None:
 @click.option("--run-config", "run_config", multiple=True, help="Extra key=value (repeat).")
 @click.option("--timeout", default=300.0, show_default=True, help="Seconds for the run.")
 @click.option("--insecure", is_flag=True, help="Plain HTTP, no SuperNode auth (debug only).")
+@click.option(
+    "--secure-aggregation",
+    is_flag=True,
+    help="Use the strict preset: secure aggregation with distributed noise, device identities.",
+)
 def local(
     *,
     nodes: int,
@@ -161,6 +166,7 @@ def local(
     run_config: tuple[str, ...],
     timeout: float,
     insecure: bool,
+    secure_aggregation: bool,
 ) -> None:
     """Run the federation on SuperLink + SuperNodes over loopback, then end every process."""
     folder = work_dir or Path(tempfile.mkdtemp(prefix="edgeprof-deploy-"))
@@ -175,6 +181,7 @@ def local(
             min_cohort=min_cohort,
             run_config=_parse_overrides(run_config),
             run_timeout=timeout,
+            secure_aggregation=secure_aggregation,
         )
         click.echo(f"deploying {nodes} SuperNodes on loopback; files in {folder}")
         report = run_local(settings)

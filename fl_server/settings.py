@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from edge_client.federated.trainable import FederatedModel
 from fl_server.errors import ServerConfigError
+from fl_server.secagg.settings import SecAggSettings
 from fl_server.strategy import TrainPlan
 
 __all__ = ["InitialModel", "RunKey", "ServerSettings"]
@@ -63,6 +64,7 @@ class ServerSettings:
     heldout_eval: bool
     data: str
     population_seed: int
+    secagg: SecAggSettings = field(default_factory=SecAggSettings)
 
     @classmethod
     def from_run_config(cls, config: Mapping[str, object]) -> ServerSettings:
@@ -110,6 +112,7 @@ class ServerSettings:
             heldout_eval=bool(get(RunKey.HELDOUT_EVAL, bool, True)),
             data=str(get(RunKey.DATA, str, "")),
             population_seed=int(get(RunKey.POPULATION_SEED, int, 0)),  # type: ignore[call-overload]  # idem
+            secagg=SecAggSettings.from_run_config(config),
         )
         if settings.num_rounds < 1 or plan.local_epochs < 1 or plan.batch_size < 1:
             raise ServerConfigError("run config: num-rounds, local-epochs, batch-size must be >= 1")

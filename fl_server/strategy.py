@@ -36,6 +36,7 @@ from fl_server.errors import ServerConfigError
 from fl_server.ledger import PrivacyLedger
 from fl_server.publish import Publisher
 from fl_server.sampling import poisson_sample
+from fl_server.secagg import SecureAggregator, SecureOutcome
 from fl_server.validation import validate_reply
 
 __all__ = ["WEIGHT_KEY", "PolicyStrategy", "TrainPlan", "policy_fedavg"]
@@ -100,6 +101,10 @@ class PolicyStrategy(Strategy):
         Rate used, at most the policy's (default: the policy's).
     on_round
         Called with each round's history record (progress, reports).
+    secure
+        Secure aggregation (:mod:`fl_server.secagg`): required when the policy asks for
+        it. Devices then add the noise (distributed discrete Gaussian) and the server sees
+        only the noised sum of each round.
     """
 
     def __init__(
@@ -115,8 +120,13 @@ class PolicyStrategy(Strategy):
         rng: np.random.Generator,
         sampling_rate: float | None = None,
         on_round: Callable[[Mapping[str, Any]], None] | None = None,
+        secure: SecureAggregator | None = None,
     ) -> None:
         rules = engine.federated
+        if rules.secure_aggregation and secure is None:
+            raise ServerConfigError(
+                "strategy: the policy requires secure aggregation (federated.secure_aggregation)"
+            )
         rate = rules.sampling_rate if sampling_rate is None else sampling_rate
         if inner.weighted_by_key != WEIGHT_KEY or not 0 < rate <= rules.sampling_rate:
             raise ServerConfigError(
@@ -125,7 +135,8 @@ class PolicyStrategy(Strategy):
             )
         self.inner, self.engine, self.plan, self.ledger = inner, engine, plan, ledger
         self.publisher, self.store, self.rng, self.rate = publisher, store, rng, rate
-        self.on_round = on_round
+        self.on_round, self.secure = on_round, secure
+        self._outcome: SecureOutcome | None = None
         self.state = state
         self._participations = dict(state.participations)
         self._history = list(state.history)
@@ -180,7 +191,7 @@ class PolicyStrategy(Strategy):
                 RoundKey.SAMPLING_RATE.value: self.rate,
                 RoundKey.CLIPPING_NORM.value: rules.clipping_norm,
                 RoundKey.NOISE_MULTIPLIER.value: rules.noise_multiplier,
-                RoundKey.SECURE_AGGREGATION.value: False,
+                RoundKey.SECURE_AGGREGATION.value: self.secure is not None,
                 RoundKey.METRICS.value: sorted(self.engine.allowed_metric_names()),
                 PlanKey.MODEL.value: self.plan.model.value,
                 PlanKey.SERVER_ROUND.value: server_round,
@@ -233,7 +244,18 @@ class PolicyStrategy(Strategy):
             self._participations[node] = self._participations.get(node, 0) + 1
         self._save()
         self._pending = {**record, "cohort": len(nodes)}
-        return self._messages(nodes, self._round, MessageType.TRAIN)
+        if self.secure is None:
+            return self._messages(nodes, self._round, MessageType.TRAIN)
+        # Secure round: every stage runs here; Strategy.start then sends nothing more.
+        self._outcome = self.secure.run(
+            grid,
+            nodes,
+            server_round=self._round,
+            config=self.round_config(self._round, len(nodes)),
+            bundle=self._bundle,
+            shapes=tuple((k, tuple(v.shape)) for k, v in sorted(self.state.weights.items())),
+        )
+        return []
 
     def aggregate_train(
         self, server_round: int, replies: Iterable[Message]
@@ -242,6 +264,9 @@ class PolicyStrategy(Strategy):
         if not self._pending:
             return None, None
         record, self._pending = self._pending, {}
+        if self._outcome is not None:
+            outcome, self._outcome = self._outcome, None
+            return self._aggregate_secure(record, outcome)
         rules = self.engine.federated
         shapes = {k: tuple(v.shape) for k, v in self.state.weights.items()}
         allowed = self.engine.allowed_metric_names()
@@ -294,11 +319,54 @@ class PolicyStrategy(Strategy):
             for name, array in mean.items()
         }
         reported = {k: float(v) for k, v in (metrics or {}).items() if k != WEIGHT_KEY}  # type: ignore[arg-type]  # MetricRecord values are numbers after FedAvg averaging
+        return self._finish(record, weights, reported, accepted=len(accepted), sigma=sigma)
+
+    def _aggregate_secure(
+        self, record: dict[str, Any], outcome: SecureOutcome
+    ) -> tuple[ArrayRecord | None, MetricRecord | None]:
+        """Apply a secure round's noised sum (devices added the noise), fixed denominator."""
+        details = dict(outcome.record)
+        record.update(
+            secagg=details,
+            replies=details["answered"].get("secagg_mask", 0),
+            missing=record["cohort"] - details["answered"].get("secagg_advertise", 0),
+            accepted=details["survivors"],
+            rejected={**details["refused"], **details["rejected"]},
+        )
+        if outcome.total is None:
+            self._close({**record, "status": outcome.status})
+            return None, None
+        total = outcome.total
+        expected = max(float(record["expected_cohort"]), 1.0)
+        weights = {
+            name: (self.state.weights[name] + total.weights[name] / np.float32(expected)).astype(
+                np.float32
+            )
+            for name in self.state.weights
+        }
+        reported = {k: v / total.survivors for k, v in total.metrics.items()}  # means of sums
+        noise = (
+            details["device_noise_std"] * np.sqrt(total.survivors) / 2.0 ** details["scale_bits"]
+        )
+        return self._finish(
+            record, weights, reported, accepted=total.survivors, sigma=float(noise) / expected
+        )
+
+    def _finish(
+        self,
+        record: dict[str, Any],
+        weights: dict[str, npt.NDArray[np.float32]],
+        reported: Mapping[str, float],
+        *,
+        accepted: int,
+        sigma: float,
+    ) -> tuple[ArrayRecord, MetricRecord]:
+        """Publish the new global model, checkpoint, close the round's record."""
         summary = {
             **reported,
             "epsilon": self.ledger.spent,
             "cohort": float(record["cohort"]),
-            "accepted": float(len(accepted)),
+            "accepted": float(accepted),
             "noise_std": sigma,
         }
         self._bundle = self._publish(self._round, weights, summary)
@@ -317,8 +385,11 @@ class PolicyStrategy(Strategy):
     def configure_evaluate(
         self, server_round: int, arrays: ArrayRecord, config: ConfigRecord, grid: Grid
     ) -> Iterable[Message]:
-        """Ask a Poisson cohort (at least k) for allowed metrics of the current model."""
-        if self.inner.fraction_evaluate == 0.0:
+        """Ask a Poisson cohort (at least k) for allowed metrics of the current model.
+
+        Never in secure mode: evaluation replies would carry per-device metrics in the clear.
+        """
+        if self.inner.fraction_evaluate == 0.0 or self.secure is not None:
             return []
         nodes = self._sample(grid, capped=False)
         if len(nodes) < self.engine.federated.min_cohort:
@@ -346,7 +417,7 @@ class PolicyStrategy(Strategy):
         """Log the policy boundaries and the wrapped strategy's settings."""
         rules = self.engine.federated
         _LOG.info(
-            "PolicyStrategy: policy %s, k=%d, q=%g, clip=%g, z=%g, budget ε=%g at δ=%g",
+            "PolicyStrategy: policy %s, k=%d, q=%g, clip=%g, z=%g, budget ε=%g at δ=%g, %s",
             self.engine.policy_hash[:12],
             rules.min_cohort,
             self.rate,
@@ -354,6 +425,7 @@ class PolicyStrategy(Strategy):
             rules.noise_multiplier,
             rules.target_epsilon,
             rules.target_delta,
+            "secure aggregation (distributed noise)" if self.secure else "central noise",
         )
         self.inner.summary()
 

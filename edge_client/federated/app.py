@@ -8,16 +8,21 @@ the shipped LiteRT model the plan names (decision style, interests or ranking,
 model's ``train`` signature,
 clips ``new - received`` to the round's clipping norm, and replies with that update and
 the metrics the policy allows. A refused round gets an error reply whose reason, also
-logged, names the rule and never user data. Run it with Flower's engines:
-``clientapp = "edge_client.federated.app:app"``.
+logged, names the rule and never user data. Secure rounds run the stages of
+:mod:`edge_client.secagg.clientapp` instead (``train.secagg_*`` messages); a device whose
+policy requires secure aggregation refuses plain ``train`` and ``evaluate`` messages. Run
+it with Flower's engines: ``clientapp = "edge_client.federated.app:app"``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
 
 from edge_client.errors import MissingExtraError
 
@@ -62,12 +67,20 @@ from edge_client.federated.training import (
 )
 from edge_client.models import LiteModel
 from edge_client.policy import Purpose, RoundKey
+from edge_client.secagg.clientapp import register_secure_aggregation
 from edge_client.selection.model import RankingModel
 
 if TYPE_CHECKING:
     from edge_client.audit.source import AuditSource
 
-__all__ = ["REFUSED", "app", "context_audit_source", "context_device", "make_client_app"]
+__all__ = [
+    "REFUSED",
+    "app",
+    "context_audit_source",
+    "context_device",
+    "local_update",
+    "make_client_app",
+]
 
 _LOG = logging.getLogger("edge_client.federated")
 REFUSED = 4001  # error code of a refused round
@@ -184,8 +197,35 @@ def _admit(
     return config, bundle
 
 
+def local_update(
+    device: FederatedDevice, config: Mapping[str, object], bundle: ModelBundle, context: Context
+) -> tuple[dict[str, npt.NDArray[np.float32]], dict[str, float]]:
+    """Train the verified model on the device's examples; return the clipped update and metrics.
+
+    Counts the participation in the node's state. The metrics are the policy's allowed
+    ones only.
+    """
+    plan = parse_plan(config, seed=device.seed)
+    model = _model(plan.model)
+    model.set_weights(bundle.weights)
+    received = model.get_weights()
+    examples = device.examples_for(plan.model)
+    loss = _train(model, plan, examples)
+    clip = float(config[RoundKey.CLIPPING_NORM.value])  # type: ignore[arg-type]  # checked numeric by refusal_reasons
+    update, norm = clip_update(weight_delta(model.get_weights(), received), max_norm=clip)
+    state = _state(context)
+    state["participations"] = _number(state, "participations") + 1
+    allowed = device.engine.filter_metrics(
+        {"num_examples": float(len(examples or ())), "loss": loss, "update_norm": norm}
+    )
+    return update, allowed
+
+
 def handle_train(device: FederatedDevice, message: Message, context: Context) -> Message:
-    """Answer one ``train`` message (see the module docstring).
+    """Answer one plain ``train`` message (see the module docstring).
+
+    A device whose policy requires secure aggregation refuses plain rounds (its update
+    would reach the server in the clear), whatever the round config claims.
 
     Parameters
     ----------
@@ -201,23 +241,15 @@ def handle_train(device: FederatedDevice, message: Message, context: Context) ->
     Message
         The clipped update and allowed metrics, or an error reply naming the refusal.
     """
+    if device.engine.federated.secure_aggregation:
+        return _refuse(message, ["secure aggregation is required: a plain round is refused"])
     admitted = _admit(device, message, context, training=True)
     if isinstance(admitted, list):
         return _refuse(message, admitted)
     config, bundle = admitted
-    plan = parse_plan(config, seed=device.seed)
-    model = _model(plan.model)
-    model.set_weights(bundle.weights)
-    received = model.get_weights()
-    examples = device.examples_for(plan.model)
-    loss = _train(model, plan, examples)
-    clip = float(config[RoundKey.CLIPPING_NORM.value])  # type: ignore[arg-type]  # checked numeric by refusal_reasons
-    update, norm = clip_update(weight_delta(model.get_weights(), received), max_norm=clip)
-    state = _state(context)
-    state["participations"] = _number(state, "participations") + 1
-    allowed = device.engine.filter_metrics(
-        {"num_examples": float(len(examples or ())), "loss": loss, "update_norm": norm}
-    )
+    if config.get(RoundKey.SECURE_AGGREGATION.value) is True:
+        return _refuse(message, ["a plain round must not claim secure aggregation"])
+    update, allowed = local_update(device, config, bundle, context)
     metrics = MetricRecord({k: int(v) if k == "num_examples" else v for k, v in allowed.items()})
     arrays = ArrayRecord({name: Array(value) for name, value in update.items()})
     content = RecordDict({RecordName.ARRAYS.value: arrays, RecordName.METRICS.value: metrics})
@@ -241,6 +273,8 @@ def handle_evaluate(device: FederatedDevice, message: Message, context: Context)
     Message
         Allowed metrics, or an error reply naming the refusal.
     """
+    if device.engine.federated.secure_aggregation:
+        return _refuse(message, ["secure aggregation is required: per-device metrics stay here"])
     admitted = _admit(device, message, context, training=False)
     if isinstance(admitted, list):
         return _refuse(message, admitted)
@@ -294,6 +328,12 @@ def make_client_app(
     def evaluate(message: Message, context: Context) -> Message:
         return handle_evaluate(provide(context), message, context)
 
+    def admit(
+        device: FederatedDevice, message: Message, context: Context
+    ) -> tuple[dict[str, object], ModelBundle] | list[str]:
+        return _admit(device, message, context, training=True)
+
+    register_secure_aggregation(client, provide, admit=admit, update=local_update)
     return client
 
 

@@ -18,11 +18,13 @@ from typing import Any
 
 from edge_client.policy.errors import AccountantUnavailableError, PolicyError
 
-__all__ = ["EpsilonReport", "calibrate_noise_multiplier", "compute_epsilon"]
+__all__ = ["ORDERS", "EpsilonReport", "calibrate_noise_multiplier", "compute_epsilon"]
 
 # Integer RDP orders: the fractional orders of the default grid make the accountant log
 # convergence warnings at high sampling rates; integer orders give a valid bound too.
 _ORDERS: tuple[float, ...] = (*range(2, 65), 80, 96, 128, 192, 256, 512, 1024)
+ORDERS = _ORDERS
+"""The RDP orders every accountant of the project uses."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ line — a preset's name comes first and any other string is a file path.
 from __future__ import annotations
 
 import enum
-from importlib import resources
 from pathlib import Path
 
 from edge_client.errors import ArgumentError
@@ -19,7 +18,10 @@ from edge_client.policy.model import Policy
 
 __all__ = ["POLICIES_DIR", "Preset", "load_preset", "policy_file", "preset_path"]
 
-POLICIES_DIR = Path(str(resources.files("edge_client") / "assets" / "policies"))
+# Resolved from this file, not with importlib.resources: Flower's app loader unloads and
+# re-imports the project's modules, and resolving "edge_client" here would re-enter the
+# package's own __init__ while it imports this module.
+POLICIES_DIR = Path(__file__).resolve().parent.parent / "assets" / "policies"
 
 
 class Preset(enum.Enum):

@@ -39,6 +39,7 @@ from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any
 
+from edge_client.policy import Preset
 from fl_server.deploy.certs import Credentials, NodeKey, make_credentials
 from fl_server.deploy.errors import LaunchError
 from fl_server.deploy.files import private_dir, write_private
@@ -57,6 +58,7 @@ from fl_server.deploy.processes import (
 )
 from fl_server.deploy.proxy import RecordingProxy
 from fl_server.publish import ensure_signing_key
+from fl_server.secagg.provision import DeviceIdentities, provision_device_identities
 
 __all__ = [
     "CONNECTION",
@@ -141,6 +143,9 @@ class DeploySettings:
         Seconds for processes to come up.
     run_timeout
         Seconds for the run to finish.
+    secure_aggregation
+        Copy the ``strict`` preset (secure aggregation, distributed noise) instead of
+        ``default``, and give each SuperNode a certified device identity.
     """
 
     app_dir: Path
@@ -154,6 +159,7 @@ class DeploySettings:
     node_config: Mapping[str, ConfigValue] = field(default_factory=_no_config)
     ready_timeout: float = 60.0
     run_timeout: float = 300.0
+    secure_aggregation: bool = False
 
     def __post_init__(self) -> None:
         """Check the settings."""
@@ -224,6 +230,7 @@ class LocalDeployment:
         self.port = 0
         self.policy = work / "policy.toml"
         self.trust = work / "keys" / "model-signing.pub"
+        self.identities: DeviceIdentities | None = None
 
     # lifecycle ----------------------------------------------------------------------
     def __enter__(self) -> LocalDeployment:
@@ -259,7 +266,12 @@ class LocalDeployment:
                 self.work / "credentials", nodes=settings.nodes, overwrite=True
             )
         ensure_signing_key(self.work / "keys" / "model-signing.key")
-        write_loopback_policy(self.policy, min_cohort=settings.min_cohort)
+        preset = Preset.STRICT if settings.secure_aggregation else Preset.DEFAULT
+        write_loopback_policy(self.policy, min_cohort=settings.min_cohort, preset=preset)
+        if settings.secure_aggregation:
+            self.identities = provision_device_identities(
+                self.work / "identities", [f"supernode-{i}" for i in range(settings.nodes)]
+            )
 
     def start(self) -> None:
         """Prepare, start the SuperLink, register the keys and start every SuperNode."""
@@ -338,10 +350,19 @@ class LocalDeployment:
 
     def device_config(self, index: int) -> dict[str, ConfigValue]:
         """Return the node config of device ``index`` (its person, policy, trusted key)."""
+        identity: dict[str, ConfigValue] = {}
+        if self.identities is not None:
+            name = f"supernode-{index}"
+            identity = {
+                "secagg-identity": str(self.identities.files[name]),
+                "secagg-device": name,
+                "secagg-authority": str(self.identities.authority),
+            }
         return {
             "partition-id": index,
             "policy": str(self.policy),
             "model-trust": str(self.trust),
+            **identity,
             **self.settings.node_config,
         }
 
@@ -487,6 +508,11 @@ class LocalDeployment:
             "signing-key": str(self.work / "keys" / "model-signing.key"),
             "model-trust": str(self.trust),
             "heldout-eval": False,
+            **(
+                {"secagg-authority": str(self.identities.authority)}
+                if self.identities is not None
+                else {}
+            ),
             **self.settings.run_config,
         }
 
