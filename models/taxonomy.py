@@ -246,7 +246,8 @@ def read_iab(path: Path) -> list[dict[str, object]]:
         order.append(node_id)
     tiers: dict[str, int] = {}
     for node_id in order:
-        chain, current = [], node_id
+        chain: list[str] = []
+        current: str | None = node_id
         while current is not None:
             if current in chain:
                 raise ValueError(f"{path}: parent cycle through {current}")
