@@ -17,6 +17,7 @@ from edge_client.policy.errors import PolicyError
 from edge_client.policy.model import Policy, Purpose, Signal, Trait
 from edge_client.policy.presets import Preset, load_preset
 from edge_client.profile import (
+    MIN_INTEREST_SCORE,
     THIN_EVIDENCE_WORDS,
     DecisionStyle,
     Evidence,
@@ -26,6 +27,7 @@ from edge_client.profile import (
 )
 from edge_client.taxonomy import Taxonomy, load_taxonomy
 from edge_client.text.features import TextCounts, cdi, extract
+from edge_client.text.language import check_language
 
 if TYPE_CHECKING:
     from edge_client.selection.catalog import Catalog
@@ -37,7 +39,7 @@ __all__ = ["MAX_TEXT_CHARS", "EdgeProfiler"]
 MAX_TEXT_CHARS = 20_000_000
 """Longest single text :meth:`EdgeProfiler.observe` accepts (about 3 million words)."""
 
-_MIN_INTEREST_SCORE = 0.02
+_NO_WORDS_NOTE = "No words observed yet: not enough evidence to infer anything."
 _NO_CONSENT_NOTE = (
     "Profiling consent is not given (or was withdrawn): nothing is inferred and what was "
     "observed before has been discarded."
@@ -273,14 +275,18 @@ class EdgeProfiler:
         counts = self._counts
         words = round(counts.words)
         evidence = evidence_for(counts.words)
-        if evidence is Evidence.NONE:
+        language = check_language(counts)
+        if not language.readable:
+            observed = counts.words or counts.emoji or counts.symbols or counts.sentences
+            note = language.note() if observed else _NO_WORDS_NOTE
             return Profile(
-                words=0,
+                words=words,
                 evidence=evidence,
                 decision_style=DecisionStyle(None, 0.0),
                 cdi=None,
                 interests=(),
-                notes=("No words observed yet: not enough evidence to infer anything.",),
+                notes=(note,),
+                language=language.language,
             )
         rules = self._policy.inference
         notes: list[str] = []
@@ -296,22 +302,13 @@ class EdgeProfiler:
             style = DecisionStyle(None, 0.0)
             notes.append("The policy does not allow inferring decision style.")
         interests: tuple[Interest, ...] = ()
+        best = 0.0
         if rules.interests.allowed:
-            probs = self._interests.predict([counts])[0]
-            by_node: dict[str, float] = {}
-            for node, p in zip(self._label_nodes, probs.tolist(), strict=True):
-                by_node[node] = by_node.get(node, 0.0) + p
-            # The policy engine drops forbidden categories (and descendants) whatever the
-            # model says, then keeps the policy's top N.
-            allowed = self._engine.filter_interests(by_node)
-            interests = tuple(
-                Interest(node, self._paths[node], score)
-                for node, score in allowed.items()
-                if score >= _MIN_INTEREST_SCORE and math.isfinite(score)
-            )
-            top = interests[0].score if interests else 0.0
+            interests, best, note = self._interests_of(counts)
+            if note:
+                notes.append(note)
             if interests and self._engine.may_use_trait(
-                Trait.INTERESTS, words=words, confidence=top
+                Trait.INTERESTS, words=words, confidence=best
             ):
                 usable.add(Trait.INTERESTS.value)
         else:
@@ -329,4 +326,38 @@ class EdgeProfiler:
             interests=interests,
             notes=tuple(notes),
             usable=frozenset(usable),
+            interest_confidence=round(best, 6),
+        )
+
+    def _interests_of(self, counts: TextCounts) -> tuple[tuple[Interest, ...], float, str]:
+        """Confident allowed interests, the best allowed score, and a note when none is clear.
+
+        The model's calibrated probabilities are summed per taxonomy node; the policy engine
+        drops forbidden categories (and descendants) whatever the model says and keeps its
+        top N; only interests at least as likely as the policy's ``min_confidence`` (and
+        :data:`MIN_INTEREST_SCORE`) are listed, so a profile never lists noise.
+        """
+        probs = self._interests.predict([counts])[0]
+        by_node: dict[str, float] = {}
+        for node, p in zip(self._label_nodes, probs.tolist(), strict=True):
+            by_node[node] = by_node.get(node, 0.0) + p
+        allowed = {
+            node: score
+            for node, score in self._engine.filter_interests(by_node).items()
+            if math.isfinite(score)
+        }
+        best = max(allowed.values(), default=0.0)
+        floor = max(self._policy.inference.interests.min_confidence, MIN_INTEREST_SCORE)
+        listed = tuple(
+            Interest(node, self._paths[node], score)
+            for node, score in allowed.items()
+            if score >= floor
+        )
+        if listed:
+            return listed, best, ""
+        return (
+            (),
+            best,
+            f"No clear interest: no category the policy allows reaches a score of {floor:.2f} "
+            f"(the best reaches {best:.2f}), so none is listed.",
         )

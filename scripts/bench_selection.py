@@ -5,10 +5,10 @@
    from it). Each author's posts are ordered by id; the earlier half builds the profile with
    :class:`~edge_client.EdgeProfiler`, the later half says which groups they write in next.
    The catalog is held-out test posts of other authors from allowed groups, each represented
-   by its group's taxonomy node (no text); positives are posts of the groups the author
-   writes in later. AUC and nDCG@10 of the selector's ranking (:meth:`Selector.scores`)
-   against a non-personalized popularity ranking (group share of the training split) and
-   random, on the same authors and catalog.
+   by the taxonomy node of its group's interest label (no text); positives are posts on the
+   nodes the author writes about later. AUC and nDCG@10 of the selector's ranking
+   (:meth:`Selector.scores`) against a non-personalized popularity ranking (the node's share
+   of the training split) and random, on the same authors and catalog.
 2. **Decision-style matching: SIMULATION** (:mod:`edge_client.selection.simulation`, calibrated
    to Matz et al. 2017: congruent framing raised clicks by up to 40%). A cold ranking model
    (style weight 0) learns from simulated feedback with its own ``train`` signature; the
@@ -69,6 +69,7 @@ def bench_ranking(quick: bool) -> dict[str, Any]:
     import numpy as np
 
     from edge_client import EdgeProfiler
+    from edge_client.federated.news import NEWSGROUP_LABELS
     from edge_client.policy import Purpose
     from edge_client.selection import Selector, parse_catalog
     from models import data
@@ -76,9 +77,11 @@ def bench_ranking(quick: bool) -> dict[str, Any]:
     train, test = data.load_news("train"), data.load_news("test")
     profiler = EdgeProfiler(consent=[Purpose.PROFILING, Purpose.PERSONALIZATION])
     tax, engine = profiler.taxonomy, profiler.engine
-    node_of = dict(tax.label_to_node)
+    # Each group stands for the taxonomy node of its interest label (comp.* are all
+    # Technology & Computing), so positives and catalog items are nodes, not groups.
+    node_of = {g: tax.label_to_node[label] for g, label in NEWSGROUP_LABELS.items()}
     allowed = {g for g, n in node_of.items() if engine.is_interest_allowed(n)}
-    share = {g: sum(p.group == g for p in train) / len(train) for g in node_of}
+    share = {g: sum(node_of[p.group] == node_of[g] for p in train) / len(train) for g in node_of}
     rng = np.random.default_rng(SEED)
     by_author: dict[str, list[Any]] = {}
     for post in test:
@@ -89,8 +92,8 @@ def bench_ranking(quick: bool) -> dict[str, Any]:
     catalog_posts = [pool[int(i)] for i in rng.choice(len(pool), size=size, replace=False)]
     catalog = parse_catalog(_items([(f"p{n}", node_of[p.group], share[p.group])
                                     for n, p in enumerate(catalog_posts)]), taxonomy=tax)
-    groups = np.array([p.group for p in catalog_posts])
-    popularity = np.array([share[g] for g in groups])
+    groups = np.array([node_of[p.group] for p in catalog_posts])
+    popularity = np.array([share[p.group] for p in catalog_posts])
     selector = Selector(engine, consent=profiler.consent, taxonomy=tax)
     rows: dict[str, list[float]] = {"personalized": [], "popularity": [], "random": []}
     ndcg: dict[str, list[float]] = {k: [] for k in rows}
@@ -98,7 +101,7 @@ def bench_ranking(quick: bool) -> dict[str, Any]:
     for author in authors[: 60 if quick else None]:
         posts = sorted(by_author[author], key=lambda p: int(p.id))
         half = len(posts) // 2
-        later = {p.group for p in posts[half:]} & allowed
+        later = {node_of[p.group] for p in posts[half:] if p.group in allowed}
         keep = np.array([p.author != author for p in catalog_posts])
         labels = np.isin(groups, list(later)) & keep
         if not labels.any() or labels[keep].all():
@@ -226,13 +229,14 @@ def bench_speed(quick: bool) -> dict[str, Any]:
 
     from edge_client.policy import PolicyEngine, Preset, Purpose, load_preset
     from edge_client.selection import Selector, parse_catalog
-    from edge_client.selection.features import compile_catalog, interest_vector
+    from edge_client.selection.features import compile_catalog, interest_vector, label_node_order
     from edge_client.selection.simulation import simulate_population
     from edge_client.taxonomy import load_taxonomy
 
     tax = load_taxonomy()
     engine = PolicyEngine(load_preset(Preset.DEFAULT), tax)
-    nodes = ["614", "615", "617", "602", "473", "1", "27", "545", "515", "618", "632", "472"]
+    allowed = [n for n in label_node_order(tax) if engine.is_interest_allowed(n)]
+    nodes = [allowed[i % len(allowed)] for i in range(12)]
     rng = np.random.default_rng(SEED)
     catalog = parse_catalog(_items([(f"i{i}", nodes[i % len(nodes)], float(rng.random()))
                                     for i in range(1000)]), taxonomy=tax)
