@@ -112,8 +112,9 @@ def _fingerprint(texts: list[str]) -> str:
     digest = hashlib.sha256()
     for text in texts:
         c = extract(text, bigrams=True)
-        row = [c.words, c.sentences, c.letters, c.exclamations, c.questions, c.emoji]
-        row += [c.categories.tolist(), sorted(c.unigrams.items()), sorted(c.bigrams.items())]
+        row: list[object] = [c.words, c.sentences, c.letters, c.exclamations, c.questions]
+        row += [c.emoji, c.categories.tolist(), sorted(c.unigrams.items())]
+        row += [sorted(c.bigrams.items())]
         digest.update(json.dumps(row).encode())
     return digest.hexdigest()
 
