@@ -41,7 +41,45 @@ __all__ = [
 ]
 
 
-class SparseLinearModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyped
+class _TextModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyped
+    """What both text models share: the trainable ``w``, ``b`` and the weight signatures.
+
+    Subclasses define ``_infer(idx, val)``, ``_train(idx, val, y, lr, l2)`` and the method
+    behind their fifth signature (``extra``), then call :meth:`_bind` from ``__init__``.
+    """
+
+    def _bind(self, w: np.ndarray, b: np.ndarray, *, extra: str, extra_sparse: bool) -> None:
+        self.dim, self.classes = (int(s) for s in w.shape)
+        self.w = tf.Variable(w.astype(np.float32), name="w")
+        self.b = tf.Variable(b.astype(np.float32), name="b")
+        d, c = self.dim, self.classes
+        sparse = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.float32)]
+        scalar = tf.TensorSpec([], tf.float32)
+        self.infer = tf.function(self._infer, input_signature=sparse)
+        self.train = tf.function(
+            self._train,
+            input_signature=[*sparse, tf.TensorSpec([None, c], tf.float32), scalar, scalar],
+        )
+        self.get_weights = tf.function(self._get_weights, input_signature=[])
+        extra_fn = tf.function(
+            getattr(self, f"_{extra}"), input_signature=sparse if extra_sparse else []
+        )
+        setattr(self, extra, extra_fn)
+        self.set_weights = tf.function(
+            self._set_weights,
+            input_signature=[tf.TensorSpec([d, c], tf.float32), tf.TensorSpec([c], tf.float32)],
+        )
+
+    def _get_weights(self) -> dict[str, Any]:
+        return {"w": self.w.read_value(), "b": self.b.read_value()}
+
+    def _set_weights(self, w: Any, b: Any) -> dict[str, Any]:
+        self.w.assign(w)
+        self.b.assign(b)
+        return {"ok": tf.constant(1, tf.int32)}
+
+
+class SparseLinearModule(_TextModule):
     """Sparse linear model with TF-IDF normalisation, exportable to TensorFlow Lite.
 
     Parameters
@@ -56,25 +94,9 @@ class SparseLinearModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyp
 
     def __init__(self, *, idf: np.ndarray, w: np.ndarray, b: np.ndarray, softmax: bool) -> None:
         super().__init__()
-        self.dim, self.classes = (int(s) for s in w.shape)
         self.softmax = softmax
         self.idf = tf.constant(idf.astype(np.float32))
-        self.w = tf.Variable(w.astype(np.float32), name="w")
-        self.b = tf.Variable(b.astype(np.float32), name="b")
-        d, c = self.dim, self.classes
-        sparse = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.float32)]
-        scalar = tf.TensorSpec([], tf.float32)
-        self.infer = tf.function(self._infer, input_signature=sparse)
-        self.train = tf.function(
-            self._train,
-            input_signature=[*sparse, tf.TensorSpec([None, c], tf.float32), scalar, scalar],
-        )
-        self.get_weights = tf.function(self._get_weights, input_signature=[])
-        self.constants = tf.function(self._constants, input_signature=[])
-        self.set_weights = tf.function(
-            self._set_weights,
-            input_signature=[tf.TensorSpec([d, c], tf.float32), tf.TensorSpec([c], tf.float32)],
-        )
+        self._bind(w, b, extra="constants", extra_sparse=False)
 
     def _normalise(self, idx: Any, val: Any) -> Any:
         v = val * tf.gather(self.idf, idx)
@@ -108,23 +130,15 @@ class SparseLinearModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyp
         self.b.assign_sub(lr * tf.reduce_sum(g, axis=0))
         return {"loss": loss}
 
-    def _get_weights(self) -> dict[str, Any]:
-        return {"w": self.w.read_value(), "b": self.b.read_value()}
-
     def _constants(self) -> dict[str, Any]:
         return {"idf": self.idf}
-
-    def _set_weights(self, w: Any, b: Any) -> dict[str, Any]:
-        self.w.assign(w)
-        self.b.assign(b)
-        return {"ok": tf.constant(1, tf.int32)}
 
 
 SIGNATURES: tuple[str, ...] = ("infer", "train", "get_weights", "set_weights", "constants")
 """Signatures of the shipped linear models, in export order."""
 
 
-class EmbeddingBagModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyped
+class EmbeddingBagModule(_TextModule):
     """Frozen int8 embedding bag over hashed words, trainable linear head, fixed temperature.
 
     ``z = Σ_k a_k · scale[idx_k] · codes[idx_k] + sub_bias`` (``a``: the TF-IDF weights of
@@ -170,29 +184,13 @@ class EmbeddingBagModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyp
         temperature: float,
     ) -> None:
         super().__init__()
-        self.dim, self.classes = (int(s) for s in w.shape)
         self.idf = tf.constant(idf.astype(np.float32))
         self.codes = tf.constant(codes.astype(np.int8))
         self.scale = tf.constant(scale.astype(np.float32))
         self.sub_bias = tf.constant(sub_bias.astype(np.float32))
         self.aggregation = tf.constant(aggregation.astype(np.float32))
         self.inv_t = tf.constant(np.float32(1.0 / temperature))
-        self.w = tf.Variable(w.astype(np.float32), name="w")
-        self.b = tf.Variable(b.astype(np.float32), name="b")
-        d, c = self.dim, self.classes
-        sparse = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.float32)]
-        scalar = tf.TensorSpec([], tf.float32)
-        self.infer = tf.function(self._infer, input_signature=sparse)
-        self.train = tf.function(
-            self._train,
-            input_signature=[*sparse, tf.TensorSpec([None, c], tf.float32), scalar, scalar],
-        )
-        self.get_weights = tf.function(self._get_weights, input_signature=[])
-        self.set_weights = tf.function(
-            self._set_weights,
-            input_signature=[tf.TensorSpec([d, c], tf.float32), tf.TensorSpec([c], tf.float32)],
-        )
-        self.explain = tf.function(self._explain, input_signature=sparse)
+        self._bind(w, b, extra="explain", extra_sparse=True)
 
     def _terms(self, idx: Any, val: Any) -> Any:
         v = val * tf.gather(self.idf, idx)
@@ -234,14 +232,6 @@ class EmbeddingBagModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyp
         jac = share - tf.expand_dims(q, -1)  # [B, F, C]
         through = tf.matmul(jac, self.w) * self.inv_t  # [B, F, C]
         return {"terms": tf.matmul(terms, through)}  # [B, K, C]
-
-    def _get_weights(self) -> dict[str, Any]:
-        return {"w": self.w.read_value(), "b": self.b.read_value()}
-
-    def _set_weights(self, w: Any, b: Any) -> dict[str, Any]:
-        self.w.assign(w)
-        self.b.assign(b)
-        return {"ok": tf.constant(1, tf.int32)}
 
 
 EMBEDDING_SIGNATURES: tuple[str, ...] = ("infer", "train", "get_weights", "set_weights", "explain")

@@ -63,6 +63,7 @@ __all__ = [
     "quantize_rows",
     "softmax",
     "sub_labels",
+    "top_k_scores",
 ]
 
 HASH_DIM = 2**15
@@ -364,6 +365,17 @@ def agnews_transfer(
     return out
 
 
+def top_k_scores(probs: npt.NDArray[np.float64], y: npt.NDArray[np.intp]) -> dict[str, float]:
+    """Top-1 and top-3 accuracy and macro-F1 (over the labels present in ``y``)."""
+    top = np.argsort(-probs, axis=1)
+    present = sorted(set(y.tolist()))
+    return {
+        "top1_accuracy": round(float((top[:, 0] == y).mean()), 4),
+        "top3_accuracy": round(float((top[:, :3] == y[:, None]).any(axis=1).mean()), 4),
+        "macro_f1": round(float(f1_score(y, top[:, 0], labels=present, average="macro")), 4),
+    }
+
+
 def evaluate(
     probs: Mapping[Source, npt.NDArray[np.float64]],
     docs: Mapping[Source, Sequence[Doc]],
@@ -375,12 +387,8 @@ def evaluate(
     out: dict[str, object] = {}
     reddit = probs[Source.REDDIT]
     y = np.array([index[d.label] for d in docs[Source.REDDIT]])
-    top = np.argsort(-reddit, axis=1)
-    groups = sorted(set(y.tolist()))
     out["reddit_test_documents"] = len(y)
-    out["reddit_top1_accuracy"] = round(float((top[:, 0] == y).mean()), 4)
-    out["reddit_top3_accuracy"] = round(float((top[:, :3] == y[:, None]).any(axis=1).mean()), 4)
-    out["reddit_macro_f1"] = round(float(f1_score(y, top[:, 0], labels=groups, average="macro")), 4)
+    out.update({f"reddit_{k}": v for k, v in top_k_scores(reddit, y).items()})
     out["reddit_ece"] = round(expected_calibration_error(reddit, y), 4)
     out.update(agnews_transfer(probs[Source.AGNEWS], docs[Source.AGNEWS], labels, taxonomy))
     news = probs[Source.NEWS20]

@@ -27,7 +27,6 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
 
 from edge_client import EdgeProfiler
 from edge_client.models import LiteModel, ModelName, load_model
@@ -74,16 +73,6 @@ def _probs(model: LiteModel, counts: Sequence[TextCounts]) -> npt.NDArray[np.flo
     return np.concatenate(parts).astype(np.float64)
 
 
-def _reddit_scores(probs: npt.NDArray[np.float64], y: npt.NDArray[np.intp]) -> dict[str, float]:
-    top = np.argsort(-probs, axis=1)
-    groups = sorted(set(y.tolist()))
-    return {
-        "top1_accuracy": round(float((top[:, 0] == y).mean()), 4),
-        "top3_accuracy": round(float((top[:, :3] == y[:, None]).any(axis=1).mean()), 4),
-        "macro_f1": round(float(f1_score(y, top[:, 0], labels=groups, average="macro")), 4),
-    }
-
-
 def _reference(
     train: Sequence[Doc], tests: dict[Source, list[Doc]], labels: Sequence[str]
 ) -> dict[Source, npt.NDArray[np.float64]]:
@@ -112,7 +101,7 @@ def _summary(
     y = np.array([index[d.label] for d in tests[Source.REDDIT]])
     y_news = np.array([index[d.label] for d in tests[Source.NEWS20]])
     return {
-        "reddit": _reddit_scores(probs[Source.REDDIT], y),
+        "reddit": interests.top_k_scores(probs[Source.REDDIT], y),
         "agnews": interests.agnews_transfer(
             probs[Source.AGNEWS], tests[Source.AGNEWS], labels, taxonomy
         ),
@@ -143,12 +132,41 @@ def _special_texts(
         any_special += special[top].tolist()
     world = [i for i, d in enumerate(tests[Source.AGNEWS]) if d.fine == "World"]
     return {
-        "texts": len(own),
-        "raw_top_label_is_its_special_class": round(float(np.mean(own)), 4),
-        "raw_top_label_is_any_special_class": round(float(np.mean(any_special)), 4),
+        "posts": len(own),
+        "per_post_raw_top_label_is_its_special_class": round(float(np.mean(own)), 4),
+        "per_post_raw_top_label_is_any_special_class": round(float(np.mean(any_special)), 4),
         "agnews_world_raw_top_label_special": round(
             float(special[probs[Source.AGNEWS][world].argmax(axis=1)].mean()), 4
         ),
+    }
+
+
+def _special_writers(news: Sequence[Doc], model: LiteModel, taxonomy: Taxonomy) -> dict[str, Any]:
+    """Writers who write only about politics, religion or health, read as one profile each.
+
+    All 20 Newsgroups test authors (never seen in training; the whole split, also in quick
+    runs) with at least 4 posts, all in
+    groups of those labels: the raw model's top label on everything they wrote is one of
+    their own labels for this share of them.
+    """
+    by_author: dict[str, list[Doc]] = {}
+    for doc in news:
+        by_author.setdefault(doc.author, []).append(doc)
+    labels = model.spec.labels
+    writers = own = 0
+    profiler = EdgeProfiler(consent=[Purpose.PROFILING])
+    for docs in by_author.values():
+        mine = {d.label for d in docs}
+        if len(docs) < 4 or not mine <= set(SPECIAL_GROUPS):
+            continue
+        profiler.reset()
+        profiler.observe_many(d.text for d in docs)
+        top = labels[int(model.predict([profiler.counts])[0].argmax())]
+        writers += 1
+        own += top in mine
+    return {
+        "writers": writers,
+        "raw_top_label_is_their_special_class": round(own / max(writers, 1), 4),
     }
 
 
@@ -242,7 +260,10 @@ def bench_interests(corpus: InterestCorpus, budget: InterestBudget) -> dict[str,
             **_summary(shipped, tests, labels, taxonomy),
             "ece_all_tests": round(interests.expected_calibration_error(pooled, y_all), 4),
             "temperature": model.spec.temperature,
-            "special_texts": _special_texts(shipped, tests, labels, taxonomy),
+            "special_texts": {
+                **_special_texts(shipped, tests, labels, taxonomy),
+                **_special_writers(corpus.test[Source.NEWS20], model, taxonomy),
+            },
         },
         "edge_recipe_without_agnews": {
             "agnews": interests.agnews_transfer(

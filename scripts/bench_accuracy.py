@@ -99,8 +99,8 @@ INTEREST_TARGETS: tuple[tuple[common.Target, tuple[str, ...]], ...] = (
         ("edge_model", "news20_accuracy"),
     ),
     (
-        common.Target("special_texts_raw_special_class", 0.90, AT_LEAST, ""),
-        ("edge_model", "special_texts", "raw_top_label_is_its_special_class"),
+        common.Target("special_writers_raw_special_class", 0.90, AT_LEAST, ""),
+        ("edge_model", "special_texts", "raw_top_label_is_their_special_class"),
     ),
     (
         common.Target("special_interests_in_profiles", 0, AT_MOST, "profiles"),
@@ -329,10 +329,12 @@ def render_interests(news: dict[str, Any]) -> list[str]:
             ],
         ),
         "",
-        f"Special categories ({special['texts']} test posts about politics, religion or "
-        "health): the raw model names their own special class for "
-        f"{special['raw_top_label_is_its_special_class']:.1%} (any special class "
-        f"{special['raw_top_label_is_any_special_class']:.1%}); under the default policy "
+        "Special categories: writers who write only about politics, religion or health "
+        f"({special['writers']} unseen 20 Newsgroups authors, >= 4 posts): the raw model names "
+        f"their special class for {special['raw_top_label_is_their_special_class']:.1%}; per "
+        f"post ({special['posts']} reddit and 20 Newsgroups test posts of those groups) for "
+        f"{special['per_post_raw_top_label_is_its_special_class']:.1%} (any special class "
+        f"{special['per_post_raw_top_label_is_any_special_class']:.1%}); under the default policy "
         f"{profiles['special_interests_in_profiles']} special interests reached a profile and "
         f"{profiles['special_categories_in_selection_reasons_or_items']} a selection "
         f"({profiles['special_texts_selected_for']} selections checked, AG News World included).",

@@ -12,10 +12,20 @@ REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
-def _env() -> dict[str, str]:
+def _run(command: str | list[str]) -> subprocess.CompletedProcess[str]:
+    """Run a README command from the repo root, this interpreter's programs first on PATH."""
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return env
+    return subprocess.run(
+        command,
+        shell=isinstance(command, str),
+        cwd=REPO,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_python_selection_example_personalizes() -> None:
@@ -25,15 +35,7 @@ def test_python_selection_example_personalizes() -> None:
         for body in re.findall(r"```python\n(.*?)```", README, flags=re.S)
         if "profiler.select(" in body
     ]
-    done = subprocess.run(
-        [sys.executable, "-c", block],
-        cwd=REPO,
-        env=_env(),
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = _run([sys.executable, "-c", block])
     assert done.returncode == 0, done.stderr[-2000:]
     assert "personalized: True" in done.stdout
     assert "Shown because of your interest in" in done.stdout
@@ -50,16 +52,7 @@ def test_store_and_select_commands_personalize(tmp_path: Path) -> None:
     assert len(lines) == 2, lines
     outputs = []
     for command in lines:
-        done = subprocess.run(
-            command.replace("/tmp/edgeprof-readme", str(tmp_path)),
-            shell=True,
-            cwd=REPO,
-            env=_env(),
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = _run(command.replace("/tmp/edgeprof-readme", str(tmp_path)))
         assert done.returncode == 0, done.stderr[-2000:]
         outputs.append(done.stdout)
     assert "Shown because of your interest in" in outputs[1]
