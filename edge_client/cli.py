@@ -1,4 +1,9 @@
-"""``edgeprof``: the command line of edge-profiler."""
+"""``edgeprof``: the command line of edge-profiler.
+
+Every command follows :mod:`edge_client.console`: results on stdout, diagnostics on
+stderr, nothing on stdout after an error, exit status 0 (ok), 1 (some input bad) or 2
+(usage or setup), and library log lines only with ``-v``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from edge_client.console import ExitCode, exit_code_for, fail, verbosity_options
 from edge_client.errors import EdgeProfilerError
 from edge_client.inputs import JsonlRecord, iter_jsonl, read_text_file
 
@@ -21,18 +27,20 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 
-def _fail(message: str) -> None:
+def _report(message: str) -> None:
     click.echo(f"error: {message}", err=True)
 
 
 # Commands living in other packages, imported only when used (start-up stays fast and the
 # federated commands need the 'federated' extra only when they run).
-_EXTRA_MODULES = {"federated": ("flwr", "dp_accounting")}
+_EXTRA_MODULES = {"federated": ("flwr", "matplotlib", "psutil")}
 _LAZY_COMMANDS = {
     "policy": ("edge_client.policy.cli", "policy", None),
     "select": ("edge_client.selection.cli", "select", None),
     "store": ("edge_client.store.cli", "store", None),
     "simulate": ("fl_server.cli", "simulate", "federated"),
+    "audit": ("fl_server.audit.cli", "audit", "federated"),
+    "flower": ("fl_server.cli", "flower", "federated"),
     "deploy": ("fl_server.deploy_cli", "deploy", "federated"),
 }
 
@@ -66,35 +74,55 @@ class _LazyGroup(click.Group):
 def _missing_extra(name: str, extra: str, exc: ImportError) -> click.Command:
     """A stand-in command that accepts anything and explains which extra to install."""
 
-    def fail(args: tuple[str, ...]) -> None:
+    def refuse(args: tuple[str, ...]) -> None:
         del args  # whatever was asked, the answer is the same
-        _fail(
+        fail(
             f"'edgeprof {name}' needs the '{extra}' extra: pip install 'edge-profiler[{extra}]'"
-            f" ({exc.name or exc} is missing)"
+            f" ({exc.name or exc} is missing)",
+            ExitCode.USAGE,
         )
-        sys.exit(2)
 
     return click.Command(
         name,
-        callback=fail,
+        callback=refuse,
         params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)],
         context_settings={"ignore_unknown_options": True, "help_option_names": []},
         help=f"(needs the '{extra}' extra)",
     )
 
 
-@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(_LazyGroup):
+    """The ``edgeprof`` group: an error that escapes a command ends it the documented way."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except EdgeProfilerError as exc:
+            fail(str(exc), exit_code_for(exc))
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="edge-profiler", prog_name="edgeprof")
+@verbosity_options
 def main() -> None:
-    """Privacy-preserving on-device profiling: decision style and interests, locally."""
+    """Privacy-preserving on-device profiling: decision style and interests, locally.
+
+    Results go to standard output and diagnostics to standard error; library log lines
+    appear only with -v. Exit status: 0 ok, 1 some input was bad (the rest was done),
+    2 usage or setup error.
+    """
 
 
 _POLICY_OPTION = click.option(
     "--policy",
     "policy_file",
     type=click.Path(dir_okay=False),
-    help="Policy TOML to enforce (default: the 'default' preset). Devices take signed "
-    "bundles through PolicyGuard; this option is for trying a policy out.",
+    help="Policy preset name (default, strict, research) or policy TOML to enforce "
+    "(default: the 'default' preset). Devices take signed bundles through PolicyGuard; "
+    "this option is for trying a policy out.",
 )
 
 
@@ -107,7 +135,7 @@ def _profiler(policy_file: str | None) -> EdgeProfiler:
     from edge_client.policy import Purpose, load_policy
     from edge_client.profiler import EdgeProfiler
 
-    policy = load_policy(Path(policy_file)) if policy_file else None
+    policy = load_policy(policy_file) if policy_file else None
     return EdgeProfiler(policy=policy, consent=[Purpose.PROFILING])
 
 
@@ -127,16 +155,16 @@ def profile_command(
 ) -> None:
     """Profile the text in FILE... ('-' reads standard input).
 
-    Without --jsonl all files are one person's texts and give one profile. With --jsonl
-    every line is profiled on its own; a bad line is reported (stderr and an "error"
-    record) with its line number and the rest go on. Exit status 1 if anything was bad.
+    Without --jsonl all files are one person's texts and give one profile; if any file
+    cannot be read, each problem is reported on stderr and no profile is printed (exit
+    status 1). With --jsonl every line is profiled on its own; a bad line is reported
+    (stderr and an "error" record) with its line number and the rest go on (exit status 1).
     Running the command on your own text is your opt-in to profiling it.
     """
     try:
         profiler = _profiler(policy_file)
     except EdgeProfilerError as exc:
-        _fail(str(exc))
-        sys.exit(2)
+        fail(str(exc), ExitCode.USAGE)
     if jsonl:
         sys.exit(_profile_jsonl(profiler, files))
     failed = False
@@ -144,8 +172,10 @@ def profile_command(
         try:
             profiler.observe(read_text_file(path))
         except EdgeProfilerError as exc:
-            _fail(str(exc))
+            _report(str(exc))
             failed = True
+    if failed:  # a profile of only some of the texts would look complete: print none
+        sys.exit(ExitCode.INPUT)
     result = profiler.profile()
     if as_json:
         payload = result.to_dict()
@@ -156,7 +186,6 @@ def profile_command(
         click.echo(result.describe())
         if explain:
             click.echo(profiler.explain().text())
-    sys.exit(1 if failed else 0)
 
 
 def _profile_jsonl(profiler: EdgeProfiler, files: tuple[str, ...]) -> int:
@@ -165,14 +194,14 @@ def _profile_jsonl(profiler: EdgeProfiler, files: tuple[str, ...]) -> int:
         try:
             records = list(iter_jsonl(path))
         except EdgeProfilerError as exc:
-            _fail(str(exc))
-            status = 1
+            _report(str(exc))
+            status = ExitCode.INPUT
             continue
         for record in records:
             if not isinstance(record, JsonlRecord):
-                _fail(record.message)
+                _report(record.message)
                 click.echo(json.dumps({"line": record.line, "error": record.message}))
-                status = 1
+                status = ExitCode.INPUT
                 continue
             profiler.reset()
             profiler.observe(record.text)
@@ -192,8 +221,7 @@ def demo_command(explain: bool, policy_file: str | None) -> None:
     try:
         profiler = _profiler(policy_file)
     except EdgeProfilerError as exc:
-        _fail(str(exc))
-        sys.exit(2)
+        fail(str(exc), ExitCode.USAGE)
     samples = resources.files("edge_client") / "assets" / "samples"
     for sample in sorted(samples.iterdir(), key=lambda p: p.name):
         if not sample.name.endswith(".txt"):
@@ -216,8 +244,7 @@ def info_command() -> None:
     try:
         rt = runtime_info()
     except EdgeProfilerError as exc:
-        _fail(str(exc))
-        sys.exit(2)
+        fail(str(exc), ExitCode.USAGE)
     click.echo(f"runtime: {rt.backend.value} {rt.version}")
     for name in ModelName:
         side = default_model_dir() / f"{name.value}.json"

@@ -22,6 +22,7 @@ from edge_client.models import LiteModel
 from edge_client.profile import Interest, Profile
 from edge_client.taxonomy import Taxonomy
 from edge_client.text.features import DENSE_FEATURE_NAMES, TextCounts, dense_features, token_names
+from edge_client.text.language import TextLanguage
 from edge_client.text.lexicon import CATEGORY_NAMES, load_lexicon
 
 __all__ = ["Explanation", "Signal", "explain_profile"]
@@ -92,12 +93,16 @@ class Explanation:
         Word-category shares of the text that stand out most from typical text.
     interest_words : tuple of (Interest, tuple of str)
         For each listed interest, the words that pushed it up most.
+    behaviour : tuple of (str, str)
+        For interests that behaviour moved, the node id and the views and purchases behind
+        it in plain words (see :mod:`edge_client.behaviour`).
     """
 
     profile: Profile
     style_signals: tuple[Signal, ...]
     categories: tuple[Signal, ...]
     interest_words: tuple[tuple[Interest, tuple[str, ...]], ...]
+    behaviour: tuple[tuple[str, str], ...] = ()
 
     def text(self) -> str:
         """The explanation as readable lines."""
@@ -117,8 +122,11 @@ class Explanation:
                 for s in self.categories:
                     more = "more" if s.contribution > 0 else "fewer"
                     lines.append(f"  {more} {s.description} than typical: {s.value:.1f}% of words")
+        behaviour = dict(self.behaviour)
         for interest, words in self.interest_words:
             shown = ", ".join(words) if words else "no single word stands out"
+            if interest.id in behaviour:
+                shown = f"words: {shown}; behaviour: {behaviour[interest.id]}"
             lines.append(f"Interest '{interest.label}' ({interest.score:.2f}): {shown}")
         return "\n".join(lines)
 
@@ -203,6 +211,7 @@ def explain_profile(
     taxonomy: Taxonomy,
     *,
     top: int = 8,
+    behaviour: tuple[tuple[str, str], ...] = (),
 ) -> Explanation:
     """Explain a profile computed from ``counts`` by the two models.
 
@@ -218,17 +227,22 @@ def explain_profile(
         Interest taxonomy.
     top : int, default 8
         Signals and words per part.
+    behaviour : tuple of (str, str), optional
+        Node id and plain-words behaviour behind interests that behaviour moved.
 
     Returns
     -------
     Explanation
         Signals ranked by the size of their contribution.
     """
+    if counts.words <= 0 or profile.language is not TextLanguage.ENGLISH:
+        # Behaviour alone (or words the models do not read): no words to name.
+        return Explanation(profile, (), (), tuple((i, ()) for i in profile.interests), behaviour)
     per_interest = tuple(
         (i, _interest_words(interests, counts, i, taxonomy, top)) for i in profile.interests
     )
     if profile.decision_style.analytical is None:
-        return Explanation(profile, (), (), per_interest)
+        return Explanation(profile, (), (), per_interest, behaviour)
     signals = tuple(_style_signals(style, counts, top))
     categories = tuple(_categories(counts, style.spec.category_reference, top))
-    return Explanation(profile, signals, categories, per_interest)
+    return Explanation(profile, signals, categories, per_interest, behaviour)

@@ -85,9 +85,16 @@ def read_text_file(path: str) -> str:
     Raises
     ------
     InputError
-        If the file is missing, a directory, unreadable, too large, binary or not UTF-8.
+        If the file is missing, a directory, unreadable, too large (in bytes or in
+        characters), binary or not UTF-8; the message names the file.
     """
-    return decode_text(_read_bytes(path), source=path)
+    text = decode_text(_read_bytes(path), source=path)
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(
+            f"{path}: {len(text):,} characters, more than the {MAX_TEXT_CHARS:,} one text may "
+            "have; split it into smaller files"
+        )
+    return text
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge_client.errors import InputError, ModelError
+from edge_client.arguments import enum_member, enum_members, integer_in_range, number_in_range
+from edge_client.behaviour.counts import BehaviourCounts
+from edge_client.behaviour.events import BehaviourEvent
+from edge_client.behaviour.fusion import FusedInterests, fuse_interests
+from edge_client.behaviour.recorder import RecordResult, record_engagement, record_event
+from edge_client.errors import ArgumentError, InputError, ModelError
 from edge_client.explain import Explanation, explain_profile
 from edge_client.models import LiteModel, ModelName, load_model
 from edge_client.policy.consent import ConsentState
 from edge_client.policy.engine import PolicyEngine
 from edge_client.policy.errors import PolicyError
+from edge_client.policy.loader import load_policy
 from edge_client.policy.model import Policy, Purpose, Signal, Trait
-from edge_client.policy.presets import Preset, load_preset
+from edge_client.policy.presets import Preset
 from edge_client.profile import (
     MIN_INTEREST_SCORE,
     THIN_EVIDENCE_WORDS,
@@ -59,16 +65,27 @@ class EdgeProfiler:
 
     Parameters
     ----------
-    policy : Policy, optional
-        The policy in force (default: the ``default`` preset).
+    policy : Policy, Preset, str or pathlib.Path, optional
+        The policy in force (default: the ``default`` preset). A preset's name
+        (``"strict"``) or a TOML path is loaded with :func:`~edge_client.policy.load_policy`.
     consent : ConsentState or iterable of Purpose, optional
-        The person's opt-ins. Under the default policy profiling needs an explicit opt-in,
-        so without ``consent`` :meth:`observe` refuses. A shared :class:`ConsentState`
-        lets the app revoke a purpose for every component at once.
-    model_dir : pathlib.Path, optional
+        The person's opt-ins, as :class:`~edge_client.policy.Purpose` members or their
+        names (``["profiling"]``). Under the default policy profiling needs an explicit
+        opt-in, so without ``consent`` :meth:`observe` refuses. A shared
+        :class:`ConsentState` lets the app revoke a purpose for every component at once.
+    model_dir : pathlib.Path or str, optional
         Directory with ``style.tflite``/``interests.tflite`` and sidecars (default: packaged).
     taxonomy : Taxonomy, optional
         Interest taxonomy (default: the packaged IAB-based one).
+
+    Raises
+    ------
+    ArgumentError
+        When an argument has the wrong type or names an unknown purpose.
+    PolicyError
+        When ``policy`` names a file that is missing or invalid.
+    ConsentError
+        When ``consent`` grants a purpose the policy does not allow.
 
     Examples
     --------
@@ -82,20 +99,34 @@ class EdgeProfiler:
     def __init__(
         self,
         *,
-        policy: Policy | None = None,
-        consent: ConsentState | Iterable[Purpose] | None = None,
-        model_dir: Path | None = None,
+        policy: Policy | Preset | str | Path | None = None,
+        consent: ConsentState | Iterable[Purpose] | Iterable[str] | Purpose | None = None,
+        model_dir: Path | str | None = None,
         taxonomy: Taxonomy | None = None,
     ) -> None:
+        if taxonomy is not None and not isinstance(taxonomy, Taxonomy):
+            raise ArgumentError(
+                "EdgeProfiler(taxonomy): expected a Taxonomy "
+                f"(edge_client.taxonomy.load_taxonomy), got {type(taxonomy).__name__}"
+            )
+        if model_dir is not None and not isinstance(model_dir, str | Path):
+            raise ArgumentError(
+                f"EdgeProfiler(model_dir): expected a folder path, got {type(model_dir).__name__}"
+            )
+        granted: tuple[Purpose, ...] = ()
+        if consent is not None and not isinstance(consent, ConsentState):
+            # Checked before any model loads, so a wrong argument fails at once.
+            granted = enum_members(Purpose, consent, name="EdgeProfiler(consent)")
         self._taxonomy = taxonomy if taxonomy is not None else load_taxonomy()
-        self._policy = policy if policy is not None else load_preset(Preset.DEFAULT)
+        self._policy = self._policy_argument(policy)
         self._engine = PolicyEngine(self._policy, self._taxonomy)
         if isinstance(consent, ConsentState):
             self._consent = consent
         else:
-            self._consent = self._engine.consent_state(consent or ())
-        self._style = load_model(ModelName.STYLE, model_dir)
-        self._interests = load_model(ModelName.INTERESTS, model_dir)
+            self._consent = self._engine.consent_state(granted)
+        folder = Path(model_dir) if model_dir is not None else None
+        self._style = load_model(ModelName.STYLE, folder)
+        self._interests = load_model(ModelName.INTERESTS, folder)
         label_nodes = self._taxonomy.label_nodes()
         if tuple(self._interests.spec.labels) != tuple(self._taxonomy.labels):
             raise ModelError("interest model labels do not match the taxonomy's labels")
@@ -103,8 +134,23 @@ class EdgeProfiler:
         self._paths = {node: self._taxonomy.path(node) for node in set(label_nodes)}
         self._bigrams = self._style.spec.bigrams or self._interests.spec.bigrams
         self._counts = TextCounts()
+        self._behaviour = BehaviourCounts()
+        self._fused = FusedInterests({}, {})
         self._cached: Profile | None = None
         self._feed: PersonalizedFeed | None = None
+
+    @staticmethod
+    def _policy_argument(policy: object) -> Policy:
+        if policy is None:
+            return load_policy(Preset.DEFAULT)
+        if isinstance(policy, Policy):
+            return policy
+        if isinstance(policy, Preset | str | Path):
+            return load_policy(policy)
+        raise ArgumentError(
+            f"EdgeProfiler(policy): expected a Policy, a preset name or a policy file path, got "
+            f"{type(policy).__name__} (e.g. policy='strict' or policy=load_policy(path))"
+        )
 
     @property
     def style_model(self) -> LiteModel:
@@ -141,15 +187,16 @@ class EdgeProfiler:
         """A copy of the running counts behind the profile."""
         return self._counts.copy()
 
-    def observe(self, text: str, *, signal: Signal = Signal.POST_TEXT) -> None:
+    def observe(self, text: str, *, signal: Signal | str = Signal.POST_TEXT) -> None:
         """Add one text (a post, a comment, a review) to the profile.
 
         Parameters
         ----------
         text : str
             The person's own words. Empty text is accepted and changes nothing.
-        signal : Signal, default Signal.POST_TEXT
-            Where the text comes from; the policy lists which sources may be profiled.
+        signal : Signal or str, default Signal.POST_TEXT
+            Where the text comes from (a :class:`~edge_client.policy.Signal` or its name,
+            such as ``"review_text"``); the policy lists which sources may be profiled.
 
         Raises
         ------
@@ -160,6 +207,7 @@ class EdgeProfiler:
         PolicyError
             If the policy forbids profiling this kind of input.
         """
+        signal = enum_member(Signal, signal, name="observe(signal)")
         self._require_profiling()
         if not self._engine.is_signal_allowed(signal):
             raise PolicyError(
@@ -178,10 +226,92 @@ class EdgeProfiler:
             )
         self.observe_counts(extract(text, bigrams=self._bigrams))
 
-    def observe_many(self, texts: Iterable[str], *, signal: Signal = Signal.POST_TEXT) -> None:
-        """Observe several texts in order."""
+    def observe_many(
+        self, texts: Iterable[str], *, signal: Signal | str = Signal.POST_TEXT
+    ) -> None:
+        """Observe several texts in order.
+
+        Raises
+        ------
+        ArgumentError
+            When ``texts`` is a single string (pass ``[text]`` or use :meth:`observe`).
+        """
+        if isinstance(texts, str | bytes | bytearray):
+            raise ArgumentError(
+                "observe_many(texts): expected several texts (a list of str), got one "
+                f"{type(texts).__name__}; use observe(text) for a single text"
+            )
         for text in texts:
             self.observe(text, signal=signal)
+
+    def record(self, event: BehaviourEvent) -> RecordResult:
+        """Count one first-party behaviour event (a view, purchase, session, device, context).
+
+        Each kind is a policy signal (``content_categories_viewed``, ``purchases``,
+        ``engagement_time``, ``device``, ``context``). Only decayed counts are kept, never
+        the event; categories the policy forbids (GDPR Art. 9 and their descendants) are
+        dropped before anything is counted. Views and purchases move interest scores
+        together with the person's words; see :mod:`edge_client.behaviour`.
+
+        Parameters
+        ----------
+        event : View, Purchase, Session, DeviceUse or ContextEvent
+            The event (:mod:`edge_client.behaviour`).
+
+        Returns
+        -------
+        RecordResult
+            Whether anything was counted and how many categories the policy dropped.
+
+        Raises
+        ------
+        ConsentError
+            If profiling is not allowed now; nothing is recorded.
+        ForbiddenSignalError
+            If the policy forbids the event's signal; nothing is recorded.
+        BehaviourError, ArgumentError
+            If the event is malformed or names an unknown category; nothing is recorded.
+        """
+        self._require_profiling()
+        result = record_event(
+            self._behaviour,
+            event,
+            engine=self._engine,
+            taxonomy=self._taxonomy,
+            consent=self._consent,
+        )
+        self._cached = None
+        return result
+
+    def note_engagement(self, categories: tuple[str, ...], *, at: datetime) -> int:
+        """Count engagement with a shown item by time of day and device class.
+
+        Kept only where the policy allows ``context`` (time of day) or ``device`` (device
+        class) and profiling is consented; forbidden categories are skipped. Interests do
+        not move (engagement is not a view). Returns how many counts were added.
+        """
+        if not self._consent.allows(Purpose.PROFILING):
+            return 0
+        return record_engagement(
+            self._behaviour, categories, engine=self._engine, at=at, device=None
+        )
+
+    @property
+    def behaviour(self) -> BehaviourCounts:
+        """A copy of the behaviour counts behind the profile."""
+        return self._behaviour.copy()
+
+    def observe_behaviour(self, counts: BehaviourCounts) -> None:
+        """Add already-counted behaviour (e.g. restored from the device's store).
+
+        Raises
+        ------
+        ConsentError
+            If profiling is not allowed now.
+        """
+        self._require_profiling()
+        self._behaviour.merge(counts)
+        self._cached = None
 
     def observe_counts(self, counts: TextCounts) -> None:
         """Add already-extracted counts (e.g. restored from the device's store).
@@ -201,13 +331,28 @@ class EdgeProfiler:
             self._consent.check(Purpose.PROFILING)  # raises ConsentError with the reason
 
     def reset(self) -> None:
-        """Forget everything observed."""
+        """Forget everything observed (text counts and behaviour counts)."""
         self._counts = TextCounts()
+        self._behaviour.clear()
         self._cached = None
 
     def decay(self, factor: float) -> None:
-        """Multiply all counts by ``factor`` in [0, 1] (older evidence weighs less)."""
+        """Multiply all counts by ``factor`` in [0, 1] (older evidence weighs less).
+
+        Raises
+        ------
+        ArgumentError
+            When ``factor`` is not a number in [0, 1] (1 keeps everything, 0 forgets).
+        """
+        factor = number_in_range(
+            factor,
+            name="decay(factor)",
+            low=0.0,
+            high=1.0,
+            hint="1 keeps everything, 0 forgets all",
+        )
         self._counts.scale(factor)
+        self._behaviour.scale(factor)
         self._cached = None
 
     def profile(self) -> Profile:
@@ -244,20 +389,72 @@ class EdgeProfiler:
         variant chosen by decision style only where the policy allows it, and generic
         content shown when evidence or the personalization opt-in is missing. Every
         choice carries a plain-words reason. See :class:`edge_client.selection.Selector`.
+
+        Parameters
+        ----------
+        catalog : Catalog
+            The candidates (:func:`~edge_client.selection.load_catalog`,
+            :func:`~edge_client.selection.parse_catalog`).
+        k : int
+            How many items to pick (at least 1).
+        now : datetime, optional
+            Timezone-aware current time (default: the clock).
+
+        Raises
+        ------
+        ArgumentError
+            When ``catalog`` is not a :class:`~edge_client.selection.Catalog`, ``k`` is not
+            a positive integer or ``now`` is not a timezone-aware datetime.
         """
-        return self.feed.select(catalog, k=k, now=now)
+        from edge_client.selection.catalog import Catalog
+
+        if not isinstance(catalog, Catalog):
+            raise ArgumentError(
+                f"select(catalog): expected a Catalog, got {type(catalog).__name__}; load one with "
+                "edge_client.selection.load_catalog(path) or parse_catalog(text)"
+            )
+        k = integer_in_range(k, name="select(k)", low=1)
+        return self.feed.select(catalog, k=k, now=_moment(now))
 
     def feedback(
         self, item_id: str, *, engaged: bool, dismissed: bool = False, now: datetime | None = None
     ) -> bool:
         """Record whether the person engaged with a shown item (a local training example).
 
+        Parameters
+        ----------
+        item_id : str
+            The ``id`` of an item shown by :meth:`select`.
+        engaged : bool
+            Whether the person engaged with it.
+        dismissed : bool, default False
+            Whether the person dismissed it (suppressed for a while).
+        now : datetime, optional
+            Timezone-aware current time (default: the clock).
+
         Returns
         -------
         bool
             Whether a training example was kept (only for personalized picks, with consent).
+
+        Raises
+        ------
+        ArgumentError
+            When an argument has the wrong type.
+        FeedbackError
+            When ``item_id`` was not shown recently.
         """
-        return self.feed.feedback(item_id, engaged=engaged, dismissed=dismissed, now=now)
+        if not isinstance(item_id, str):
+            raise ArgumentError(
+                "feedback(item_id): expected the str id of a shown item, got "
+                f"{type(item_id).__name__} (e.g. selection.choices[0].item.id)"
+            )
+        for name, flag in (("engaged", engaged), ("dismissed", dismissed)):
+            if not isinstance(flag, bool):
+                raise ArgumentError(
+                    f"feedback({name}): expected True or False, got {type(flag).__name__}"
+                )
+        return self.feed.feedback(item_id, engaged=engaged, dismissed=dismissed, now=_moment(now))
 
     def explain(self, *, top: int = 8) -> Explanation:
         """Which signals drove the current profile, in plain words.
@@ -265,10 +462,28 @@ class EdgeProfiler:
         Parameters
         ----------
         top : int, default 8
-            How many signals and words to list per part.
+            How many signals and words to list per part (at least 1).
+
+        Raises
+        ------
+        ArgumentError
+            When ``top`` is not a positive integer.
         """
+        top = integer_in_range(top, name="explain(top)", low=1)
+        profile = self.profile()
+        behaviour = tuple(
+            (i.id, self._fused.sources[i.id].describe())
+            for i in profile.interests
+            if i.id in self._fused.sources and self._fused.sources[i.id].describe()
+        )
         return explain_profile(
-            self.profile(), self._counts, self._style, self._interests, self._taxonomy, top=top
+            profile,
+            self._counts,
+            self._style,
+            self._interests,
+            self._taxonomy,
+            top=top,
+            behaviour=behaviour,
         )
 
     def _compute(self) -> Profile:
@@ -276,22 +491,28 @@ class EdgeProfiler:
         words = round(counts.words)
         evidence = evidence_for(counts.words)
         language = check_language(counts)
+        # Words the models may read: English prose. Other text is counted but not read.
+        text = evidence is not Evidence.NONE and language.readable
+        self._fused = FusedInterests({}, {})
+        notes: list[str] = []
         if not language.readable:
             observed = counts.words or counts.emoji or counts.symbols or counts.sentences
-            note = language.note() if observed else _NO_WORDS_NOTE
-            return Profile(
-                words=words,
-                evidence=evidence,
-                decision_style=DecisionStyle(None, 0.0),
-                cdi=None,
-                interests=(),
-                notes=(note,),
-                language=language.language,
-            )
+            notes.append(language.note() if observed else _NO_WORDS_NOTE)
+            if not self._behaviour:
+                return Profile(
+                    words=words,
+                    evidence=evidence,
+                    decision_style=DecisionStyle(None, 0.0),
+                    cdi=None,
+                    interests=(),
+                    notes=tuple(notes),
+                    language=language.language,
+                )
         rules = self._policy.inference
-        notes: list[str] = []
         usable: set[str] = set()
-        if rules.decision_style.allowed:
+        if rules.decision_style.allowed and not text:
+            style = DecisionStyle(None, 0.0)
+        elif rules.decision_style.allowed:
             analytical = float(self._style.predict([counts])[0, 0])
             weight = counts.words / (counts.words + THIN_EVIDENCE_WORDS)
             confidence = weight * abs(2.0 * analytical - 1.0)
@@ -304,7 +525,7 @@ class EdgeProfiler:
         interests: tuple[Interest, ...] = ()
         best = 0.0
         if rules.interests.allowed:
-            interests, best, note = self._interests_of(counts)
+            interests, best, note = self._interests_of(counts if text else None)
             if note:
                 notes.append(note)
             if interests and self._engine.may_use_trait(
@@ -313,7 +534,7 @@ class EdgeProfiler:
                 usable.add(Trait.INTERESTS.value)
         else:
             notes.append("The policy does not allow inferring interests.")
-        if evidence is Evidence.THIN:
+        if evidence is Evidence.THIN and text:
             notes.append(
                 f"Only {words} words: the evidence is thin (about {THIN_EVIDENCE_WORDS} words "
                 "are needed for the published accuracy); treat the scores as weak."
@@ -322,38 +543,49 @@ class EdgeProfiler:
             words=words,
             evidence=evidence,
             decision_style=style,
-            cdi=round(cdi(counts), 4),
+            cdi=round(cdi(counts), 4) if text else None,
             interests=interests,
             notes=tuple(notes),
             usable=frozenset(usable),
+            language=language.language,
             interest_confidence=round(best, 6),
         )
 
-    def _interests_of(self, counts: TextCounts) -> tuple[tuple[Interest, ...], float, str]:
+    def _interests_of(self, counts: TextCounts | None) -> tuple[tuple[Interest, ...], float, str]:
         """Confident allowed interests, the best allowed score, and a note when none is clear.
 
-        The model's calibrated probabilities are summed per taxonomy node; the policy engine
-        drops forbidden categories (and descendants) whatever the model says and keeps its
-        top N; only interests at least as likely as the policy's ``min_confidence`` (and
-        :data:`MIN_INTEREST_SCORE`) are listed, so a profile never lists noise.
+        The text model's calibrated probabilities (none when ``counts`` is ``None``) are
+        summed per taxonomy node and fused with the behaviour counts; the policy engine drops
+        forbidden categories (and descendants) whatever the model says and keeps its top N;
+        only interests at least as likely as the policy's ``min_confidence`` (and
+        :data:`~edge_client.profile.MIN_INTEREST_SCORE`) are listed, so a profile never
+        lists noise.
         """
-        probs = self._interests.predict([counts])[0]
         by_node: dict[str, float] = {}
-        for node, p in zip(self._label_nodes, probs.tolist(), strict=True):
-            by_node[node] = by_node.get(node, 0.0) + p
+        if counts is not None:
+            probs = self._interests.predict([counts])[0]
+            for node, p in zip(self._label_nodes, probs.tolist(), strict=True):
+                by_node[node] = by_node.get(node, 0.0) + p
+        # Behaviour hook: views and purchases join the words (edge_client.behaviour).
+        self._fused = fuse_interests(
+            by_node,
+            self._behaviour,
+            words=counts.words if counts is not None else 0.0,
+            taxonomy=self._taxonomy,
+        )
         allowed = {
             node: score
-            for node, score in self._engine.filter_interests(by_node).items()
+            for node, score in self._engine.filter_interests(self._fused.scores).items()
             if math.isfinite(score)
         }
         best = max(allowed.values(), default=0.0)
         floor = max(self._policy.inference.interests.min_confidence, MIN_INTEREST_SCORE)
         listed = tuple(
-            Interest(node, self._paths[node], score)
+            Interest(node, self._paths.get(node) or self._taxonomy.path(node), score)
             for node, score in allowed.items()
             if score >= floor
         )
-        if listed:
+        if listed or not allowed:
             return listed, best, ""
         return (
             (),
@@ -361,3 +593,16 @@ class EdgeProfiler:
             f"No clear interest: no category the policy allows reaches a score of {floor:.2f} "
             f"(the best reaches {best:.2f}), so none is listed.",
         )
+
+
+def _moment(now: object) -> datetime | None:
+    """Check a ``now`` argument: ``None`` or a timezone-aware datetime."""
+    if now is None:
+        return None
+    if not isinstance(now, datetime) or now.tzinfo is None:
+        kind = "naive datetime" if isinstance(now, datetime) else type(now).__name__
+        raise ArgumentError(
+            f"now: expected None or a timezone-aware datetime, got {kind} "
+            "(e.g. datetime.now(timezone.utc))"
+        )
+    return now

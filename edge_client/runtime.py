@@ -6,15 +6,29 @@ NumPy < 2 (the ``tflite`` extra pins it). Both expose the same ``Interpreter`` w
 signature runners, which is all the edge client uses. Set ``EDGEPROF_RUNTIME`` to
 ``litert`` or ``tflite-runtime`` to force one (the CI proves both); the default ``auto``
 takes the first that imports.
+
+Both runtimes print ``INFO: Created TensorFlow Lite XNNPACK delegate for CPU.`` from C++
+straight to file descriptor 2 when the first interpreter allocates its tensors, and offer no
+option to silence it: the only switch, the op resolver without default delegates, turns
+XNNPACK off, which makes the ranking model twice as slow and changes the interest model's
+outputs in the last bits. :func:`load_interpreter` therefore points descriptor 2 at a
+temporary file while it creates the interpreter, and hands what was captured to the
+``edge_client.runtime`` logger at INFO level (``edgeprof -v`` shows it); if loading fails,
+the captured lines go into the error message.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
+import logging
 import os
-from collections.abc import Sequence
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -45,6 +59,9 @@ _MODULES = {
     Backend.TFLITE_RUNTIME: "tflite_runtime.interpreter",
 }
 _DISTRIBUTIONS = {Backend.LITERT: "ai-edge-litert", Backend.TFLITE_RUNTIME: "tflite-runtime"}
+_LOG = logging.getLogger("edge_client.runtime")
+_STDERR_LOCK = threading.Lock()  # descriptor 2 is process-wide: one redirection at a time
+_CAPTURE_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -140,12 +157,52 @@ def load_interpreter(path: Path, *, num_threads: int = 1) -> Any:
     cls = _interpreter_class(_requested())[0]
     if not path.is_file():
         raise ModelError(f"{path}: model file not found")
+    captured: list[str] = []
     try:
-        interpreter = cls(model_path=str(path), num_threads=num_threads)
-        interpreter.allocate_tensors()
+        with _native_stderr_captured(captured):
+            interpreter = cls(model_path=str(path), num_threads=num_threads)
+            interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
-        raise ModelError(f"{path}: not a loadable TensorFlow Lite model ({exc})") from None
+        said = "; ".join(captured[-5:])
+        raise ModelError(
+            f"{path}: not a loadable TensorFlow Lite model ({exc})"
+            + (f"; the runtime said: {said}" if said else "")
+        ) from None
     return interpreter
+
+
+@contextlib.contextmanager
+def _native_stderr_captured(lines: list[str]) -> Iterator[None]:
+    """Send what native code writes to descriptor 2 into ``lines`` (and INFO logs).
+
+    Python's own ``sys.stderr`` is flushed first and written to as usual afterwards. If
+    descriptor 2 cannot be duplicated (closed, or no temporary file), nothing is redirected.
+    """
+    with _STDERR_LOCK:
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # no usable stderr
+            sys.stderr.flush()
+        try:
+            sink = tempfile.TemporaryFile()  # noqa: SIM115 - closed by 'with sink' below
+        except OSError:  # no temporary folder: leave descriptor 2 alone
+            yield
+            return
+        with sink:
+            try:
+                saved = os.dup(2)
+            except OSError:  # descriptor 2 is closed: nothing to protect
+                yield
+                return
+            try:
+                os.dup2(sink.fileno(), 2)
+                yield
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                sink.seek(0)
+                text = sink.read(_CAPTURE_LIMIT).decode("utf-8", errors="replace")
+                for line in filter(None, (raw.strip() for raw in text.splitlines())):
+                    lines.append(line)
+                    _LOG.info("%s", line)
 
 
 def read_sidecar(path: Path, error: type[EdgeProfilerError] = ModelError) -> dict[str, Any]:

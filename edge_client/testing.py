@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from edge_client.behaviour.events import BehaviourEvent
+from edge_client.behaviour.recorder import RecordResult, check_event
 from edge_client.errors import InputError
 from edge_client.explain import Explanation
 from edge_client.profile import (
@@ -118,6 +120,8 @@ class FakeEdgeProfiler:
         """How many texts were observed since the last reset."""
         self.observed_characters = 0
         """How many characters were observed since the last reset."""
+        self.recorded_events: dict[str, int] = {}
+        """Behaviour events recorded since the last reset, by kind (``"view"``, ...)."""
 
     def set_profile(self, profile: Profile) -> None:
         """Script the profile returned from now on."""
@@ -137,10 +141,19 @@ class FakeEdgeProfiler:
         for text in texts:
             self.observe(text)
 
+    def record(self, event: BehaviourEvent) -> RecordResult:
+        """Validate a behaviour event as the real profiler does and count it by kind."""
+        checked = check_event(event)
+        self.recorded_events[checked.kind.value] = (
+            self.recorded_events.get(checked.kind.value, 0) + 1
+        )
+        return RecordResult(checked.kind, stored=True)
+
     def reset(self) -> None:
         """Forget the observation counters (the scripted profile stays)."""
         self.observed_texts = 0
         self.observed_characters = 0
+        self.recorded_events = {}
 
     def profile(self) -> Profile:
         """The scripted profile."""

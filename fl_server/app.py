@@ -16,8 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from flwr.app import ArrayRecord, Context, MetricRecord
-from flwr.serverapp import Grid, ServerApp
+
+from edge_client.errors import MissingExtraError
+
+try:
+    from flwr.app import ArrayRecord, Context, MetricRecord
+    from flwr.serverapp import Grid, ServerApp
+except ModuleNotFoundError as exc:  # Flower comes with the 'federated' extra only
+    raise MissingExtraError(
+        "fl_server.app (the Flower ServerApp)", extra="federated", module=exc.name or "flwr"
+    ) from exc
 
 from edge_client.federated.device import engine_for
 from edge_client.federated.trainable import FederatedModel, initial_weights
@@ -187,7 +195,17 @@ app = ServerApp()
 
 @app.main()
 def main(grid: Grid, context: Context) -> None:
-    """Run the federation described by the run config (see :class:`RunKey`)."""
+    """Run the federation described by the run config (see :class:`RunKey`).
+
+    With ``job = "audit"`` the ServerApp runs outcome-audit query rounds instead of
+    training (:func:`fl_server.audit.run_audit`, docs/audits.md).
+    """
+    if context.run_config.get("job") == "audit":
+        from fl_server.audit.job import AuditSettings, run_audit
+
+        audit = run_audit(grid, AuditSettings.from_run_config(dict(context.run_config)))
+        _LOG.warning("outcome audit finished: report %s", audit.report)
+        return
     settings = ServerSettings.from_run_config(dict(context.run_config))
     result = run_server(grid, settings)
     _LOG.warning(

@@ -12,7 +12,7 @@ matrix ``x`` ``[B, 2N + E]`` laid out by :mod:`edge_client.selection.features`:
 * ``m`` = ``x[:, N:2N]``: the item's membership of those nodes (1 inside the node's
   subtree, 0.5 when the item's category is broader than the node);
 * ``e`` = ``x[:, 2N:]``: dense features (popularity log-odds, style congruence, variant
-  indicators, sponsored flag, fatigue).
+  indicators, sponsored flag, fatigue, time-of-day and device-class affinity).
 
 ``logit = sum((u @ W) * m) + e @ v + b`` (a bilinear interest-affinity term plus a logistic
 term), ``p = sigmoid(logit)``. Signatures, in TensorFlow Lite builtin ops only so the same
@@ -24,9 +24,10 @@ hand); ``get_weights() -> W, v, b``; ``set_weights(W, v, b) -> ok``.
 
 The initial weights are a documented prior, not fitted to any corpus: ``W0 = 4 I`` (an item
 in a category the person is interested in ranks by that interest), popularity enters with
-weight 1 (its log-odds), and the congruence weight starts at ``ln 1.4`` (Matz et al. 2017:
-psychologically congruent messages raised clicks by up to 40%); everything else starts at 0
-and is learned on the device from engagement with the ``train`` signature.
+weight 1 (its log-odds), the congruence weight starts at ``ln 1.4`` (Matz et al. 2017:
+psychologically congruent messages raised clicks by up to 40%), the two context affinities
+(log-lifts of the person's own engagement at this time of day / on this device) with weight
+1; everything else starts at 0 and is learned on the device with the ``train`` signature.
 """
 
 from __future__ import annotations
@@ -51,11 +52,18 @@ from models.definitions import convert
 __all__ = ["SIGNATURES", "VERSION", "RankingModule", "build", "initial_weights"]
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "edge_client" / "assets" / "models"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 SIGNATURES: tuple[str, ...] = ("infer", "train", "get_weights", "set_weights")
 INTEREST_PRIOR = 4.0
 BASE_RATE = 0.05
-_PRIOR = {DenseFeature.POPULARITY: 1.0, DenseFeature.CONGRUENCE: math.log(1.4)}
+_PRIOR = {
+    DenseFeature.POPULARITY: 1.0,
+    DenseFeature.CONGRUENCE: math.log(1.4),
+    # A context log-lift enters with weight 1: an item whose category this person engages
+    # with twice as often at this time of day (or on this device) gets twice the odds.
+    DenseFeature.TIME_AFFINITY: 1.0,
+    DenseFeature.DEVICE_AFFINITY: 1.0,
+}
 
 
 class RankingModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyped
@@ -205,7 +213,9 @@ nodes); `m`: the item's membership of those nodes; `e`: {dense}. Signatures `inf
 `get_weights`, `set_weights`; TensorFlow Lite builtin ops only.
 
 **Data.** None: the shipped weights are a documented prior (`W = 4 I`, popularity weight 1,
-style-congruence weight ln 1.4 after Matz et al. 2017, PNAS, base rate 5%). The device learns
+style-congruence weight ln 1.4 after Matz et al. 2017, PNAS, context affinities 1 so a
+category the person engages with twice as often at this time of day or on this device gets
+twice the odds, base rate 5%). The device learns
 from the person's own engagement through `train`; federated training of it is separate work.
 Training examples hold feature vectors, a 0/1 label and a timestamp, never text.
 

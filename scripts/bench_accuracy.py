@@ -286,8 +286,8 @@ def render_interests(news: dict[str, Any]) -> list[str]:
     """The interest tables of a report, side by side with the centralized references."""
     methods = (
         ("edge_model", "edge model (interests.tflite, shipped)"),
-        ("tfidf_lr_reddit_only", "TF-IDF 1-2g + LR, reddit only (centralized)"),
-        ("tfidf_lr_same_training", "TF-IDF 1-2g + LR, same training texts (centralized)"),
+        ("tfidf_lr_reddit_only", "TF-IDF 1-2g 200k + LR, reddit only (centralized)"),
+        ("tfidf_lr_same_training", "TF-IDF 1-2g 200k + LR, same training texts (centralized)"),
     )
     n = news["test_documents"]
     transfer = [

@@ -16,6 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from edge_client.behaviour.events import BehaviourEvent
+from edge_client.behaviour.recorder import RecordResult, check_event
 from edge_client.device.codecs import (
     encode_consent,
     encode_controls,
@@ -220,6 +222,29 @@ class Device(UserControlsMixin, DataSectionsMixin):
                 self._kept.mark_observed(now)
                 self._save()
         return recorded
+
+    def record(self, event: BehaviourEvent) -> RecordResult:
+        """Count one behaviour event (see :meth:`EdgeProfiler.record`) and save the counts.
+
+        Only decayed counts are kept (in the profile section, with its retention and
+        decay), never the event. While personalization is paused nothing is recorded.
+
+        Raises
+        ------
+        ConsentError, ForbiddenSignalError, BehaviourError, ArgumentError
+            As :meth:`EdgeProfiler.record`; nothing is recorded.
+        """
+        event = check_event(event)
+        if self._paused:
+            _log.debug("record skipped: personalization is paused")
+            return RecordResult(event.kind, stored=False)
+        now = self._now()
+        self._kept.decay_to(self._profiler, self.engine, now=now)
+        result = self._profiler.record(event)
+        if result.stored:
+            self._kept.mark_observed(now)
+            self._save()
+        return result
 
     def profile(self) -> Profile:
         """Return the current profile; while paused, nothing in it is usable."""

@@ -13,6 +13,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from edge_client.behaviour.counts import BehaviourCounts
+from edge_client.behaviour.errors import BehaviourFormatError
 from edge_client.device.audit import MAX_AUDIT_ENTRIES, audit_enabled, audit_entry
 from edge_client.device.errors import DeviceError
 from edge_client.device.retention import profile_weight
@@ -66,6 +68,11 @@ class KeptData:
         if profile is not None:
             if profiler.consent.allows(Purpose.PROFILING):
                 profiler.observe_counts(counts_from_dict(profile["counts"]))
+                if "behaviour" in profile:
+                    try:
+                        profiler.observe_behaviour(BehaviourCounts.from_dict(profile["behaviour"]))
+                    except BehaviourFormatError as exc:
+                        problems.append(f"{exc}; the stored behaviour counts were dropped.")
                 self.observed_at = float(profile["observed_at"])
                 self.decayed_at = float(profile["decayed_at"])
             else:
@@ -164,6 +171,9 @@ class KeptData:
                 "observed_at": self.observed_at,
                 "decayed_at": self.decayed_at,
             }
+            behaviour = profiler.behaviour
+            if behaviour:
+                state[Section.PROFILE.value]["behaviour"] = behaviour.to_dict()
         for section, item in LIST_SECTIONS.items():
             if item in keep:
                 state[section.value] = copy.deepcopy(self.data[section])

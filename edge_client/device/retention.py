@@ -2,8 +2,9 @@
 
 :func:`apply_retention` is what a device runs on every open: it drops every section the
 policy's ``retention.keep`` does not list, drops the profile once it has had no new
-evidence for ``retention.profile_ttl_days``, decays the rest of it by the time elapsed
-since it was last decayed (half-life ``retention.profile_half_life_days``), and drops
+evidence for ``retention.profile_ttl_days``, decays the rest of it (text and behaviour
+counts) by the time elapsed since it was last decayed (half-life
+``retention.profile_half_life_days``), and drops
 feedback events, training examples and audit entries older than their time to live.
 It is a pure function of the state, the policy and the time.
 """
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeGuard
 
+from edge_client.behaviour.counts import BehaviourCounts
+from edge_client.behaviour.errors import BehaviourFormatError
 from edge_client.device.sections import TIMESTAMP_KEY, Section
 from edge_client.policy.engine import PolicyEngine
 from edge_client.policy.model import StoredItem
@@ -157,6 +160,13 @@ def _retain_profile(
         counts = counts_from_dict(section.get("counts"))
     except SectionFormatError as exc:
         return 0.0, f"The stored profile was malformed and was dropped ({exc})."
+    problem = None
+    behaviour = None
+    if "behaviour" in section:  # behaviour counts decay with the profile's half-life
+        try:
+            behaviour = BehaviourCounts.from_dict(section["behaviour"])
+        except BehaviourFormatError as exc:
+            problem = f"The stored behaviour counts were malformed and were dropped ({exc})."
     factor = profile_weight(
         engine, now=now, observed_at=float(observed_at), decayed_at=float(decayed_at)
     )
@@ -167,7 +177,10 @@ def _retain_profile(
             "observed_at": float(observed_at),
             "decayed_at": max(now, float(decayed_at)),
         }
-    return factor, None
+        if behaviour is not None:
+            behaviour.scale(factor)
+            state[Section.PROFILE.value]["behaviour"] = behaviour.to_dict()
+    return factor, problem
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:

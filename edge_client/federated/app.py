@@ -17,18 +17,28 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from flwr.app import (
-    Array,
-    ArrayRecord,
-    ConfigRecord,
-    Context,
-    Error,
-    Message,
-    MetricRecord,
-    RecordDict,
-)
-from flwr.clientapp import ClientApp
+from edge_client.errors import MissingExtraError
+
+try:
+    from flwr.app import (
+        Array,
+        ArrayRecord,
+        ConfigRecord,
+        Context,
+        Error,
+        Message,
+        MetricRecord,
+        RecordDict,
+    )
+    from flwr.clientapp import ClientApp
+except ModuleNotFoundError as exc:  # Flower comes with the 'federated' extra only
+    raise MissingExtraError(
+        "edge_client.federated.app (the Flower ClientApp)",
+        extra="federated",
+        module=exc.name or "flwr",
+    ) from exc
 
 from edge_client.federated.bundle import ModelBundle, verify_model_bundle
 from edge_client.federated.clipping import clip_update, weight_delta
@@ -54,16 +64,35 @@ from edge_client.models import LiteModel
 from edge_client.policy import Purpose, RoundKey
 from edge_client.selection.model import RankingModel
 
-__all__ = ["REFUSED", "app", "context_device", "make_client_app"]
+if TYPE_CHECKING:
+    from edge_client.audit.source import AuditSource
+
+__all__ = ["REFUSED", "app", "context_audit_source", "context_device", "make_client_app"]
 
 _LOG = logging.getLogger("edge_client.federated")
 REFUSED = 4001  # error code of a refused round
 _STATE = "edgeprof-device"
+_AUDIT_STATE = "edgeprof-audit"
 
 
 def context_device(context: Context) -> FederatedDevice:
     """Return the device of a Flower node (see :func:`device_from_config`)."""
     return device_from_config(dict(context.node_config), dict(context.run_config))
+
+
+def context_audit_source(context: Context) -> AuditSource:
+    """Return the SIMULATED audit device of a Flower node (outcome audits, see docs/audits.md)."""
+    from edge_client.audit.source import SimulatedAuditSource
+    from edge_client.federated.device import engine_for
+
+    config = {**dict(context.run_config), **dict(context.node_config)}
+    if _AUDIT_STATE not in context.state:
+        context.state[_AUDIT_STATE] = ConfigRecord({})
+    state = context.state[_AUDIT_STATE]
+    if not isinstance(state, ConfigRecord):
+        raise FederatedError(f"device state: record {_AUDIT_STATE!r} is not a ConfigRecord")
+    engine = engine_for(str(config.get("policy", "default")))
+    return SimulatedAuditSource.from_config(engine, config, state)
 
 
 @lru_cache(maxsize=3)
@@ -225,7 +254,11 @@ def handle_evaluate(device: FederatedDevice, message: Message, context: Context)
     return Message(RecordDict({RecordName.METRICS.value: metrics}), reply_to=message)
 
 
-def make_client_app(provider: Callable[[Context], FederatedDevice] | None = None) -> ClientApp:
+def make_client_app(
+    provider: Callable[[Context], FederatedDevice] | None = None,
+    *,
+    audit_provider: Callable[[Context], AuditSource] | None = None,
+) -> ClientApp:
     """Return a ClientApp whose devices come from ``provider``.
 
     Parameters
@@ -233,14 +266,25 @@ def make_client_app(provider: Callable[[Context], FederatedDevice] | None = None
     provider
         Builds a node's :class:`FederatedDevice` from its context (default: :func:`context_device`).
         An app embedding the edge client passes one that reads the device's own store.
+    audit_provider
+        Builds a node's :class:`~edge_client.audit.AuditSource` for outcome-audit query
+        rounds (default: :func:`context_audit_source`, SIMULATED outcomes); an app passes
+        one that reads its own store (:class:`~edge_client.audit.StoreAuditSource`).
 
     Returns
     -------
     ClientApp
-        With ``train`` and ``evaluate`` registered.
+        With ``train``, ``evaluate`` and ``query`` (outcome audits) registered.
     """
     provide = provider if provider is not None else context_device
+    audit_provide = audit_provider if audit_provider is not None else context_audit_source
     client = ClientApp()
+
+    @client.query()
+    def query(message: Message, context: Context) -> Message:
+        from edge_client.audit.app import handle_query  # outcome audits (docs/audits.md)
+
+        return handle_query(audit_provide(context), message, context)
 
     @client.train()
     def train(message: Message, context: Context) -> Message:

@@ -18,7 +18,7 @@ from typing import Any
 
 from edge_client.policy.errors import AccountantUnavailableError, PolicyError
 
-__all__ = ["EpsilonReport", "compute_epsilon"]
+__all__ = ["EpsilonReport", "calibrate_noise_multiplier", "compute_epsilon"]
 
 # Integer RDP orders: the fractional orders of the default grid make the accountant log
 # convergence warnings at high sampling rates; integer orders give a valid bound too.
@@ -53,7 +53,8 @@ def _import_accounting() -> tuple[Any, Any]:
         from dp_accounting.rdp import rdp_privacy_accountant  # idem
     except ImportError as exc:
         raise AccountantUnavailableError(
-            "dp_accounting is not installed (install the 'federated' or 'dev' extra)"
+            "dp_accounting is not installed, though edge-profiler depends on it: "
+            "reinstall edge-profiler or run 'pip install dp-accounting'"
         ) from exc
     return dp_accounting, rdp_privacy_accountant
 
@@ -115,3 +116,64 @@ def compute_epsilon(
         capped.compose(dp.SelfComposedDpEvent(gaussian, min(max_participation, rounds)))
         capped_eps = float(capped.get_epsilon(delta))
     return EpsilonReport(min(amplified_eps, capped_eps), amplified_eps, capped_eps, delta)
+
+
+def calibrate_noise_multiplier(
+    *,
+    epsilon: float,
+    delta: float,
+    rounds: int,
+    sampling_rate: float = 1.0,
+    precision: float = 1e-3,
+) -> float:
+    """Return the smallest noise multiplier (to ``precision``) whose rounds stay within ε.
+
+    ``rounds`` Poisson-sampled Gaussian mechanisms of sensitivity 1 are composed with the
+    RDP accountant of :func:`compute_epsilon`; the result is rounded *up*, so the ε of the
+    returned multiplier is never above ``epsilon``.
+
+    Parameters
+    ----------
+    epsilon
+        Budget for all ``rounds`` together, > 0.
+    delta
+        Target delta, in (0, 1).
+    rounds
+        Rounds composed (at least 1).
+    sampling_rate
+        Poisson sampling probability of a person per round, in (0, 1].
+    precision
+        Resolution of the search.
+
+    Returns
+    -------
+    float
+        The noise multiplier ``z`` (noise standard deviation over the sensitivity).
+
+    Raises
+    ------
+    PolicyError
+        When a parameter is out of range.
+    AccountantUnavailableError
+        When ``dp_accounting`` is not installed.
+    """
+    if not (epsilon > 0 and math.isfinite(epsilon)) or not precision > 0:
+        raise PolicyError("noise calibration needs epsilon > 0 and precision > 0")
+
+    def spent(z: float) -> float:
+        return compute_epsilon(
+            noise_multiplier=z, sampling_rate=sampling_rate, rounds=rounds, delta=delta
+        ).epsilon
+
+    low, high = 0.0, 1.0
+    while spent(high) > epsilon:
+        low, high = high, high * 2.0
+        if high > 1e6:
+            raise PolicyError(f"no noise multiplier reaches epsilon {epsilon:g}")
+    while high - low > precision:
+        middle = (low + high) / 2.0
+        if spent(middle) > epsilon:
+            low = middle
+        else:
+            high = middle
+    return math.ceil(high / precision) * precision

@@ -13,6 +13,7 @@ from edge_client.policy.accounting import compute_epsilon
 from edge_client.policy.errors import AccountantUnavailableError
 from edge_client.policy.lines import line_of
 from edge_client.policy.model import (
+    Fallback,
     Policy,
     Purpose,
     Signal,
@@ -178,6 +179,37 @@ def _federated_checks(policy: Policy, out: _Findings) -> None:
         )
 
 
+def _outcome_audit_checks(policy: Policy, out: _Findings) -> None:
+    rules = policy.audit.outcomes
+    if not rules.enabled:
+        return
+    if rules.period_days < rules.cadence_days:
+        out.add(
+            "audit.outcomes.period_days",
+            f"is shorter than audit.outcomes.cadence_days ({rules.cadence_days}), so no "
+            "audit round fits in a period",
+        )
+    if not policy.personalization.enabled:
+        out.add(
+            "audit.outcomes.enabled",
+            "outcome audits are on but personalization is off, so there is nothing to audit",
+            Severity.WARNING,
+        )
+    if rules.control_share == 0:
+        out.add(
+            "audit.outcomes.control_share",
+            "is 0: with no control group the lift of personalization cannot be measured",
+            Severity.WARNING,
+        )
+    elif policy.personalization.fallback is Fallback.NONE:
+        out.add(
+            "audit.outcomes.control_share",
+            "the control group sees generic content, but personalization.fallback is 'none', "
+            "so it would see nothing and the lift cannot be measured",
+            Severity.WARNING,
+        )
+
+
 def check_contradictions(policy: Policy, *, source: str, lines: Mapping[str, int]) -> list[Problem]:
     """Return the contradictions between fields of ``policy``.
 
@@ -202,6 +234,7 @@ def check_contradictions(policy: Policy, *, source: str, lines: Mapping[str, int
     _retention_checks(policy, out)
     _storage_checks(policy, out)
     _federated_checks(policy, out)
+    _outcome_audit_checks(policy, out)
     return out.items
 
 
@@ -220,7 +253,7 @@ def check_epsilon(policy: Policy, *, source: str, lines: Mapping[str, int]) -> l
     Returns
     -------
     list[Problem]
-        An error when the target cannot be met, a warning when the check could not run.
+        An error when the target cannot be met or the check could not run.
     """
     fed, out = policy.federated, _Findings(source, lines)
     if not fed.enabled or not fed.dp_required:
@@ -234,7 +267,9 @@ def check_epsilon(policy: Policy, *, source: str, lines: Mapping[str, int]) -> l
             max_participation=fed.max_participation_per_period,
         )
     except AccountantUnavailableError as exc:
-        out.add("federated.target_epsilon", f"epsilon check could not run: {exc}", Severity.WARNING)
+        # dp-accounting is a dependency of the base install: a policy is never passed (or
+        # signed) without its epsilon check, even on a broken installation.
+        out.add("federated.target_epsilon", f"epsilon check could not run: {exc}")
         return out.items
     if report.epsilon > fed.target_epsilon:
         out.add(

@@ -55,7 +55,7 @@ class PolicyValidationError(PolicyError):
 
 
 class AccountantUnavailableError(PolicyError):
-    """The ``dp_accounting`` package (``federated`` or ``dev`` extra) is not installed."""
+    """The ``dp_accounting`` package (a dependency of edge-profiler) cannot be imported."""
 
 
 class UnknownNodeError(PolicyError):

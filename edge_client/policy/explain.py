@@ -159,8 +159,28 @@ def explain_policy(policy: Policy, taxonomy: Taxonomy | None = None) -> str:
         "Audit:",
         f"- The device logs: {_words(audit.device_log)} (never user text).",
         f"- The server may run: {_words(audit.server_audits)}.",
+        *_outcome_lines(policy),
     ]
     return "\n".join(lines)
+
+
+def _outcome_lines(policy: Policy) -> list[str]:
+    rules = policy.audit.outcomes
+    if not rules.enabled:
+        return ["- Outcome audits: off; the device never answers an audit query."]
+    return [
+        f"- Outcome audits: on. At most {rules.rounds_per_period} query rounds per "
+        f"{rules.period_days} days (one every {rules.cadence_days} or more), each device "
+        f"sampled with probability {rules.sampling_rate:g}, together at most epsilon "
+        f"{rules.epsilon:g} at delta {rules.delta:g} per person (on top of the federated "
+        "training budget); devices send only clipped, noised outcome counts.",
+        f"- Replies are aggregated only from at least {rules.min_cohort} devices; "
+        f"{rules.control_share:.0%} of people form a random control group that sees generic "
+        "content.",
+        f"- Flags: a sponsored-offer share differing by more than {rules.disparity_threshold:g} "
+        f"between style buckets; engagement at the fatigue limit down by more than "
+        f"{rules.fatigue_max_drop:.0%}; a lift over the control below {rules.min_lift:g}.",
+    ]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,15 @@ from edge_client.policy.model import (
     StoredItem,
 )
 
-__all__ = ["FIELDS", "SECTIONS", "FieldKind", "FieldSpec", "Loosening", "field_map"]
+__all__ = [
+    "FIELDS",
+    "OUTCOME_FIELDS",
+    "SECTIONS",
+    "FieldKind",
+    "FieldSpec",
+    "Loosening",
+    "field_map",
+]
 
 
 class FieldKind(enum.Enum):
@@ -143,6 +151,124 @@ def _trait_fields(trait: str, words: int, confidence: float) -> tuple[FieldSpec,
         ),
     )
 
+
+_OUTCOMES = "audit.outcomes"
+_AUDIT_ROUND = "edge_client.audit.rounds.audit_refusals"
+_AUDIT_LEDGER = "fl_server.audit.ledger.AuditLedger"
+_AUDIT_FLAGS = "fl_server.audit.estimates.raise_flags"
+
+OUTCOME_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        f"{_OUTCOMES}.enabled",
+        FieldKind.BOOL,
+        "Whether devices answer outcome-audit query rounds (clipped, DP-noised aggregates).",
+        _AUDIT_ROUND,
+        False,
+        Loosening.TRUE,
+    ),
+    FieldSpec(
+        f"{_OUTCOMES}.epsilon",
+        FieldKind.FLOAT,
+        "Epsilon per person of all audit rounds in one period (a budget of its own).",
+        f"{_AUDIT_ROUND}; {_AUDIT_LEDGER}",
+        1.0,
+        Loosening.HIGHER,
+        0.0,
+        exclusive_minimum=True,
+    ),
+    FieldSpec(
+        f"{_OUTCOMES}.delta",
+        FieldKind.FLOAT,
+        "Delta per person of all audit rounds in one period.",
+        f"{_AUDIT_ROUND}; {_AUDIT_LEDGER}",
+        1e-5,
+        Loosening.HIGHER,
+        0.0,
+        0.01,
+        exclusive_minimum=True,
+    ),
+    FieldSpec(
+        f"{_OUTCOMES}.period_days",
+        FieldKind.INT,
+        "Length in days of the window the audit's (epsilon, delta) covers.",
+        f"{_AUDIT_ROUND}; {_AUDIT_LEDGER}",
+        28,
+        Loosening.LOWER,
+        minimum=1,
+    ),
+    FieldSpec(
+        f"{_OUTCOMES}.cadence_days",
+        FieldKind.INT,
+        "Fewest days between two audit rounds (rounds per period = period_days // this).",
+        f"{_AUDIT_ROUND}; {_AUDIT_LEDGER}",
+        7,
+        Loosening.NEUTRAL,
+        minimum=1,
+    ),
+    FieldSpec(
+        f"{_OUTCOMES}.sampling_rate",
+        FieldKind.FLOAT,
+        "Probability a device is sampled into an audit round (Poisson sampling).",
+        f"{_AUDIT_ROUND}; {_AUDIT_LEDGER}",
+        1.0,
+        Loosening.NEUTRAL,
+        0.0,
+        1.0,
+        exclusive_minimum=True,
+    ),
+    FieldSpec(
+        f"{_OUTCOMES}.min_cohort",
+        FieldKind.INT,
+        "Fewest devices whose replies an audit round aggregates (k); smaller cells are hidden.",
+        f"{_AUDIT_ROUND}; fl_server.audit.query.run_audit_round",
+        100,
+        Loosening.LOWER,
+        minimum=2,
+    ),
+    FieldSpec(
+        f"{_OUTCOMES}.control_share",
+        FieldKind.FLOAT,
+        "Share of people drawn at random into a control group that sees generic content.",
+        "edge_client.audit.recorder.OutcomeRecorder",
+        0.05,
+        Loosening.NEUTRAL,
+        0.0,
+        0.5,
+    ),
+    FieldSpec(
+        f"{_OUTCOMES}.disparity_threshold",
+        FieldKind.FLOAT,
+        "Flag when the sponsored-offer share differs by more than this between style buckets.",
+        _AUDIT_FLAGS,
+        0.05,
+        Loosening.NEUTRAL,
+        0.0,
+        1.0,
+        exclusive_minimum=True,
+    ),
+    FieldSpec(
+        f"{_OUTCOMES}.fatigue_max_drop",
+        FieldKind.FLOAT,
+        "Flag when engagement at the fatigue limit falls by more than this share of the first.",
+        _AUDIT_FLAGS,
+        0.5,
+        Loosening.NEUTRAL,
+        0.0,
+        1.0,
+        exclusive_minimum=True,
+    ),
+    FieldSpec(
+        f"{_OUTCOMES}.min_lift",
+        FieldKind.FLOAT,
+        "Flag when personalization beats the control by fewer engagement-rate points.",
+        _AUDIT_FLAGS,
+        0.01,
+        Loosening.NEUTRAL,
+        0.0,
+        1.0,
+    ),
+)
+"""The ``[audit.outcomes]`` table (outcome audits as federated analytics)."""
 
 FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(
@@ -549,6 +675,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         Loosening.NEUTRAL,
         choices=ServerAudit,
     ),
+    *OUTCOME_FIELDS,
 )
 
 SECTIONS: tuple[str, ...] = (

@@ -28,6 +28,7 @@ from edge_client.policy.model import (
     ConsentRules,
     FederatedRules,
     InferenceRules,
+    OutcomeAuditRules,
     PersonalizationRules,
     Policy,
     PolicyMeta,
@@ -43,6 +44,7 @@ else:  # pragma: no cover - Python 3.10 only
     import tomli as tomllib
 
 if TYPE_CHECKING:
+    from edge_client.policy.presets import Preset
     from edge_client.taxonomy import Taxonomy
 
 __all__ = ["LintResult", "lint_document", "lint_text", "load_policy", "parse_policy"]
@@ -187,25 +189,22 @@ def _build(values: Mapping[str, object]) -> Policy:
             if p.startswith(f"{name}.") and p.count(".") == 1
         }
 
-    def trait(name: str) -> TraitRule:
-        fields: dict[str, Any] = {
-            p.rsplit(".", 1)[1]: v for p, v in values.items() if p.startswith(f"inference.{name}.")
-        }
-        return TraitRule(**fields)
+    def table(prefix: str) -> dict[str, Any]:
+        return {p.rsplit(".", 1)[1]: v for p, v in values.items() if p.startswith(f"{prefix}.")}
 
     return Policy(
         policy=PolicyMeta(**section("policy")),
         consent=ConsentRules(**section("consent")),
         signals=SignalRules(**section("signals")),
         inference=InferenceRules(
-            decision_style=trait("decision_style"),
-            interests=trait("interests"),
+            decision_style=TraitRule(**table("inference.decision_style")),
+            interests=TraitRule(**table("inference.interests")),
             **section("inference"),
         ),
         personalization=PersonalizationRules(**section("personalization")),
         retention=RetentionRules(**section("retention")),
         federated=FederatedRules(**section("federated")),
-        audit=AuditRules(**section("audit")),
+        audit=AuditRules(**section("audit"), outcomes=OutcomeAuditRules(**table("audit.outcomes"))),
     )
 
 
@@ -326,13 +325,14 @@ def parse_policy(text: str, *, source: str = "<string>", epsilon: bool = False) 
     return result.policy
 
 
-def load_policy(path: str | Path, *, epsilon: bool = False) -> Policy:
-    """Read and validate a TOML policy file.
+def load_policy(path: str | Path | Preset, *, epsilon: bool = False) -> Policy:
+    """Read and validate a TOML policy file, or a shipped preset by name.
 
     Parameters
     ----------
     path
-        The ``.toml`` file.
+        The ``.toml`` file, or a preset: :class:`~edge_client.policy.Preset` or its name
+        (``"default"``, ``"strict"``, ``"research"``), as the command line accepts.
     epsilon
         Whether to also check the target epsilon with the accountant.
 
@@ -344,11 +344,15 @@ def load_policy(path: str | Path, *, epsilon: bool = False) -> Policy:
     Raises
     ------
     PolicyError
-        When the file cannot be read.
+        When the file cannot be read, or ``path`` is neither a file nor a preset name.
     PolicyValidationError
         Listing every error (file, field, line).
+    ArgumentError
+        When ``path`` is not a path, a string or a preset.
     """
-    file = Path(path)
+    from edge_client.policy.presets import policy_file  # presets import this module
+
+    file = policy_file(path)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

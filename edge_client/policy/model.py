@@ -20,6 +20,7 @@ __all__ = [
     "Fallback",
     "FederatedRules",
     "InferenceRules",
+    "OutcomeAuditRules",
     "PersonalizationRules",
     "Policy",
     "PolicyMeta",
@@ -242,11 +243,40 @@ class FederatedRules:
 
 
 @dataclass(frozen=True)
+class OutcomeAuditRules:
+    """Outcome audits, federated analytics of what personalization does: ``[audit.outcomes]``.
+
+    ``epsilon`` and ``delta`` bound every audit round of one ``period_days`` window
+    together (a budget of its own, beside ``federated.target_epsilon``); rounds run at most
+    every ``cadence_days``. ``control_share`` of people see generic content so the lift of
+    personalization can be measured; the three thresholds raise the report's flags.
+    """
+
+    enabled: bool
+    epsilon: float
+    delta: float
+    period_days: int
+    cadence_days: int
+    sampling_rate: float
+    min_cohort: int
+    control_share: float
+    disparity_threshold: float
+    fatigue_max_drop: float
+    min_lift: float
+
+    @property
+    def rounds_per_period(self) -> int:
+        """Return the most audit rounds one period holds (``period_days // cadence_days``)."""
+        return max(1, self.period_days // self.cadence_days)
+
+
+@dataclass(frozen=True)
 class AuditRules:
-    """Audit settings: ``[audit]``."""
+    """Audit settings: ``[audit]`` and its ``[audit.outcomes]`` table."""
 
     device_log: frozenset[DeviceAuditEvent]
     server_audits: frozenset[ServerAudit]
+    outcomes: OutcomeAuditRules
 
 
 @dataclass(frozen=True)

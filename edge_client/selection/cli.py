@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
+from edge_client.console import ExitCode, fail
 from edge_client.errors import EdgeProfilerError
 
 __all__ = ["select"]
@@ -54,7 +54,8 @@ def select(
     """Pick up to K items of a catalog for you, each with the reason it was shown.
 
     Running the command is your opt-in to personalization for this selection. With the
-    device's stored profile, the pick is recorded in its caps (frequency, fatigue).
+    device's stored profile, the pick is recorded in its caps (frequency, fatigue). Exit
+    status 1 for a bad catalog or profile file, 2 when the device's store cannot open.
     """
     import numpy as np
 
@@ -88,7 +89,10 @@ def select(
         else:
             from edge_client.device import Device
 
-            device = Device(data_dir or default_home())
+            try:
+                device = Device(data_dir or default_home())
+            except EdgeProfilerError as exc:
+                fail(str(exc), ExitCode.USAGE)
             if not device.report.ok:
                 click.echo(device.report.describe(), err=True)
             if not device.paused:
@@ -99,8 +103,7 @@ def select(
             selection = feed.select(catalog, k=k)
             device.keep_selection_state(feed.state.to_dict())
     except EdgeProfilerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        fail(str(exc), ExitCode.INPUT)
     if as_json:
         click.echo(json.dumps(selection.to_dict(), ensure_ascii=False))
     else:

@@ -45,6 +45,8 @@ class FallbackCause(Enum):
     """No allowed interest reaches the policy's interest ``min_confidence``."""
     NOT_USABLE = "not_usable"
     """The profile (made elsewhere) does not mark interests usable though it meets the rules."""
+    CONTROL_GROUP = "control_group"
+    """The person is in the outcome audit's random control group for this window."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,10 @@ _FALLBACK = {
     "read, so nothing was inferred from it",
     FallbackCause.INTERESTS_NOT_ALLOWED: "the privacy policy does not allow inferring interests",
     FallbackCause.NOT_USABLE: "the profile given does not mark its interests as usable",
+    FallbackCause.CONTROL_GROUP: (
+        "you are, for now, in a small random group that sees generic content so the privacy "
+        "policy's audit can check that personalization still helps"
+    ),
 }
 
 
@@ -118,6 +124,8 @@ class ReasonInput:
     fallback: Fallback | None = None
     item_path: str | None = None
     """The item's category, when it is broader than the matched interest."""
+    context_note: str | None = None
+    """Why the time of day or device class raised the pick, when it did."""
 
 
 def reason_text(reason: ReasonInput, profile: Profile) -> str:
@@ -163,6 +171,8 @@ def reason_text(reason: ReasonInput, profile: Profile) -> str:
         parts.append(
             "Shown because it is popular with everyone; it matches none of your interests."
         )
+    if reason.context_note:
+        parts.append(reason.context_note)
     words = _VARIANT_WORDS[reason.variant]
     if reason.styled:
         style = profile.decision_style

@@ -2,8 +2,10 @@
 
 A row is ``[u (N), m (N), e (E)]``: ``u`` the profile's allowed interest scores over the
 ``N`` taxonomy nodes the interest model predicts, ``m`` the item's membership of those nodes,
-``e`` the :class:`DenseFeature` values. Rows never contain text, ids or anything from which
-text could be rebuilt, so they may be stored as training examples.
+``e`` the :class:`DenseFeature` values (popularity, style congruence, variant, sponsored,
+fatigue, and the person's context affinities where the policy allows context). Rows never
+contain text, ids or anything from which text could be rebuilt, so they may be stored as
+training examples.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "DenseFeature",
     "build_rows",
     "compile_catalog",
+    "context_columns",
     "interest_vector",
     "label_node_order",
     "style_signal",
@@ -52,6 +55,12 @@ class DenseFeature(Enum):
     """1 for a sponsored item."""
     FATIGUE = "fatigue"
     """Impressions without engagement so far, as a share of the policy's fatigue limit."""
+    TIME_AFFINITY = "time_affinity"
+    """Log-lift of the person's engagement with the item's category at this time of day
+    (``context`` signal; 0 when not allowed or unknown), see :mod:`edge_client.behaviour`."""
+    DEVICE_AFFINITY = "device_affinity"
+    """Log-lift of the person's engagement with the item's category on this device class
+    (``device`` signal; 0 when not allowed or unknown)."""
 
 
 DENSE_FEATURES: tuple[DenseFeature, ...] = tuple(DenseFeature)
@@ -200,6 +209,31 @@ def style_signal(profile: Profile) -> float:
     return float(max(-1.0, min(1.0, 2.0 * analytical - 1.0)))
 
 
+def context_columns(compiled: CompiledCatalog, rows: npt.NDArray[np.intp], time: Array,
+                    device: Array) -> Array:
+    """Return ``[len(rows), 2]`` context affinities of items ``rows`` (0 for sensitive ones).
+
+    Parameters
+    ----------
+    compiled : CompiledCatalog
+        The compiled catalog.
+    rows : numpy.ndarray
+        Item positions.
+    time, device : numpy.ndarray
+        ``[N]`` per-node log-lifts (:func:`edge_client.behaviour.context_affinity`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Each item's membership-weighted mean of the node values.
+    """
+    member = compiled.membership[rows]
+    weight = np.maximum(member.sum(axis=1, keepdims=True), 1e-9)
+    out: Array = (np.stack([member @ time, member @ device], axis=1) / weight).astype(np.float32)
+    out[compiled.sensitive[rows]] = 0.0  # sensitive items are never personalized
+    return out
+
+
 def build_rows(
     compiled: CompiledCatalog,
     rows: npt.NDArray[np.intp],
@@ -208,6 +242,7 @@ def build_rows(
     *,
     style: float,
     fatigue: Array,
+    context: Array | None = None,
 ) -> Array:
     """Return the feature matrix for items ``rows`` shown as ``variants``.
 
@@ -225,6 +260,9 @@ def build_rows(
         Style signal (0 when decision style may not choose the variant).
     fatigue : numpy.ndarray
         ``[len(rows)]`` fatigue feature per row.
+    context : numpy.ndarray, optional
+        ``[len(rows), 2]`` time-of-day and device affinities (:func:`context_columns`);
+        zeros when absent.
 
     Returns
     -------
@@ -244,4 +282,7 @@ def build_rows(
     x[:, base + _COL[DenseFeature.EMOTIONAL_VARIANT]] = sign < 0
     x[:, base + _COL[DenseFeature.SPONSORED]] = compiled.sponsored[rows]
     x[:, base + _COL[DenseFeature.FATIGUE]] = fatigue
+    if context is not None:
+        x[:, base + _COL[DenseFeature.TIME_AFFINITY]] = context[:, 0]
+        x[:, base + _COL[DenseFeature.DEVICE_AFFINITY]] = context[:, 1]
     return x

@@ -62,7 +62,8 @@ def variant_of(compiled: CompiledCatalog, pos: int, sign: float) -> Variant:
 
 
 def score_pool(model: RankingModel, compiled: CompiledCatalog, pool: npt.NDArray[np.intp],
-               u: Array, *, style: float, fatigue: Array) -> Scored:
+               u: Array, *, style: float, fatigue: Array,
+               context: Array | None = None) -> Scored:
     """Score items ``pool`` of ``compiled`` for interest vector ``u`` and style signal ``style``.
 
     Parameters
@@ -79,6 +80,8 @@ def score_pool(model: RankingModel, compiled: CompiledCatalog, pool: npt.NDArray
         Style signal; 0 means the variant is not chosen from decision style.
     fatigue : numpy.ndarray
         ``[pool]`` fatigue feature.
+    context : numpy.ndarray, optional
+        ``[pool, 2]`` context affinities (time of day, device class).
 
     Returns
     -------
@@ -88,13 +91,14 @@ def score_pool(model: RankingModel, compiled: CompiledCatalog, pool: npt.NDArray
     default = compiled.default_sign[pool]
     n = len(pool)
     if style == 0.0:
-        x = build_rows(compiled, pool, default, u, style=0.0, fatigue=fatigue)
+        x = build_rows(compiled, pool, default, u, style=0.0, fatigue=fatigue, context=context)
         index = np.arange(n)
         return Scored(x, index, index, default, model.logits(x))
     sensitive = compiled.sensitive[pool]
     sign = np.concatenate([np.where(sensitive, default, 1.0), np.where(sensitive, default, -1.0)])
     both = build_rows(compiled, np.concatenate([pool, pool]), sign.astype(np.float32), u,
-                      style=style, fatigue=np.concatenate([fatigue, fatigue]))
+                      style=style, fatigue=np.concatenate([fatigue, fatigue]),
+                      context=None if context is None else np.concatenate([context, context]))
     logits = model.logits(both)
     take_e = logits[n:] > logits[:n]
     index = np.arange(n)

@@ -10,11 +10,13 @@ slots goes to random exploration. Every choice carries a plain-words reason.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import numpy as np
 import numpy.typing as npt
 
+from edge_client.behaviour.context import ContextAffinity
 from edge_client.errors import InputError
 from edge_client.policy.consent import ConsentState
 from edge_client.policy.engine import PolicyEngine
@@ -32,8 +34,11 @@ from edge_client.selection.explain import (
     reason_text,
 )
 from edge_client.selection.features import (
+    DENSE_FEATURES,
     CompiledCatalog,
+    DenseFeature,
     compile_catalog,
+    context_columns,
     interest_vector,
     style_signal,
 )
@@ -46,6 +51,26 @@ from edge_client.taxonomy import Taxonomy
 from edge_client.text.language import TextLanguage
 
 __all__ = ["Selector"]
+
+_CONTEXT_FEATURES = (DenseFeature.TIME_AFFINITY, DenseFeature.DEVICE_AFFINITY)
+_CONTEXT_NOTE_LOGIT = 0.1
+"""Smallest context contribution to a pick's logit that its reason mentions."""
+
+
+def _context_note(path: str, context: ContextAffinity, row: npt.NDArray[np.float32]) -> str:
+    """Say in plain words which part of the context raised a pick."""
+    base = len(row) - len(DENSE_FEATURES)
+    time = float(row[base + DENSE_FEATURES.index(DenseFeature.TIME_AFFINITY)])
+    device = float(row[base + DENSE_FEATURES.index(DenseFeature.DEVICE_AFFINITY)])
+    where = []
+    if context.context.time_of_day is not None and time > 0:
+        where.append(f"in the {context.context.time_of_day.value}")
+    if context.context.device is not None and device > 0:
+        where.append(f"on your {context.context.device.value}")
+    return (
+        f"Ranked higher now because you engage with {path} more {' and '.join(where)} "
+        "than at other times."
+    )
 
 
 def _timestamp(now: datetime | None) -> float:
@@ -138,6 +163,8 @@ class Selector:
         k: int,
         now: datetime | None = None,
         record: bool = True,
+        context: ContextAffinity | None = None,
+        control: bool = False,
     ) -> Selection:
         """Pick up to ``k`` items for the person, with a variant and a reason each.
 
@@ -154,6 +181,13 @@ class Selector:
         record : bool, default True
             Count the picks as impressions (caps, fatigue) and keep their features for
             :meth:`feedback`.
+        context : ContextAffinity, optional
+            The person's engagement by time of day and device class
+            (:func:`edge_client.behaviour.context_affinity`, zero where the policy does not
+            allow ``context``/``device``); used only for personalized picks.
+        control : bool, default False
+            The person is in the outcome audit's control group this window: picks are
+            generic (ranked as for everyone, default variant), the reason says why.
 
         Returns
         -------
@@ -166,6 +200,8 @@ class Selector:
         rules = self.engine.personalization
         self.state.prune(ts, rules, examples_ttl=self._examples_ttl())
         cause, styled = self._mode(profile)
+        if control and cause is None:
+            cause, styled = Fallback(FallbackCause.CONTROL_GROUP), False
         if cause is not None and rules.fallback is FallbackMode.NONE:
             return Selection.unpersonalized((), cause)
         counts = self.state.counts(ts)
@@ -182,7 +218,11 @@ class Selector:
             else None
         )
         style = style_signal(profile) if styled else 0.0
-        scored = self._score(compiled, pool, u, style)
+        cols = None
+        if u is not None and context is not None:
+            cols = context_columns(compiled, pool, context.time, context.device)
+        scored = self._score(compiled, pool, u, style, cols)
+        lifts = self._context_lift(scored.rows) if cols is not None else None
         choices = []
         picks = pick(
             compiled,
@@ -212,6 +252,10 @@ class Selector:
                 variant=variant,
                 cause=cause,
             )
+            if lifts is not None and context is not None and lifts[row] >= _CONTEXT_NOTE_LOGIT:
+                reason = replace(
+                    reason, context_note=_context_note(compiled.primary_label[pos], context, x)
+                )
             choices.append(
                 Choice(
                     item,
@@ -234,12 +278,21 @@ class Selector:
             return Selection(choices, True)
         return Selection.unpersonalized(choices, cause)
 
+    def _context_lift(self, rows: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Return each row's logit from its context features (time of day, device)."""
+        v = self.model.get_weights()["v"]
+        base = rows.shape[1] - len(DENSE_FEATURES)
+        cols = [base + DENSE_FEATURES.index(f) for f in _CONTEXT_FEATURES]
+        lift: npt.NDArray[np.float32] = rows[:, cols] @ v[[c - base for c in cols]]
+        return lift
+
     def _score(
         self,
         compiled: CompiledCatalog,
         pool: npt.NDArray[np.intp],
         u: npt.NDArray[np.float32] | None,
         style: float,
+        context: npt.NDArray[np.float32] | None = None,
     ) -> Scored:
         limit = max(1, self.engine.personalization.fatigue_after_impressions)
         full = np.zeros(len(compiled.catalog.items), np.float32)
@@ -249,9 +302,13 @@ class Selector:
                 full[pos] = streak / limit
         fatigue = full[pool]
         u_vec = u if u is not None else np.zeros(len(self._nodes), np.float32)
-        return score_pool(self.model, compiled, pool, u_vec, style=style, fatigue=fatigue)
+        return score_pool(
+            self.model, compiled, pool, u_vec, style=style, fatigue=fatigue, context=context
+        )
 
-    def scores(self, profile: Profile, catalog: Catalog) -> npt.NDArray[np.float32]:
+    def scores(
+        self, profile: Profile, catalog: Catalog, *, context: ContextAffinity | None = None
+    ) -> npt.NDArray[np.float32]:
         """Return the model's score of every item as :meth:`select` would rank it.
 
         Policy exclusions apply (forbidden categories score NaN; so does everything when the
@@ -264,6 +321,8 @@ class Selector:
             The person's profile.
         catalog : Catalog
             The candidates.
+        context : ContextAffinity, optional
+            Time-of-day and device affinities, as for :meth:`select`.
 
         Returns
         -------
@@ -281,7 +340,11 @@ class Selector:
             if cause is None
             else None
         )
-        out[pool] = self._score(compiled, pool, u, style_signal(profile) if styled else 0.0).score
+        cols = None
+        if u is not None and context is not None:
+            cols = context_columns(compiled, pool, context.time, context.device)
+        style = style_signal(profile) if styled else 0.0
+        out[pool] = self._score(compiled, pool, u, style, cols).score
         return out
 
     def _reason(

@@ -10,6 +10,7 @@ impressions, which the policy caps at ``max_per_day``).
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -64,6 +65,8 @@ class SelectionState:
     dismissed: dict[str, float] = field(default_factory=dict)
     pending: dict[str, Pending] = field(default_factory=dict)
     examples: list[TrainingExample] = field(default_factory=list)
+    outcomes: dict[str, Any] = field(default_factory=dict)
+    """Outcome-audit counts of the current window (:class:`edge_client.audit.OutcomeRecorder`)."""
 
     def counts(self, now: float) -> Counts:
         """Return impression counts of the last hour and day, per item and per category."""
@@ -137,6 +140,7 @@ class SelectionState:
                         for i, p in self.pending.items()},
             "examples": [{"x": list(e.x), "y": e.y, "at": e.at, "trained": e.trained}
                          for e in self.examples],
+            "outcomes": copy.deepcopy(self.outcomes),
         }
 
     @classmethod
@@ -167,10 +171,14 @@ class SelectionState:
             examples = [TrainingExample(_row(e["x"]), float(e["y"]), _time(e["at"]),
                                         bool(e.get("trained", False)))
                         for e in data.get("examples", [])]
+            section = "outcomes"
+            outcomes = data.get("outcomes", {})
+            if not isinstance(outcomes, dict):
+                raise TypeError("outcomes must be a mapping")
         except (TypeError, ValueError, KeyError, AttributeError):
             message = f"selection state: section {section!r} is malformed"
             raise SelectionStateError(message) from None
-        return cls(impressions, streaks, dismissed, pending, examples)
+        return cls(impressions, streaks, dismissed, pending, examples, copy.deepcopy(outcomes))
 
 
 def _time(value: object) -> float:

@@ -22,7 +22,7 @@ from edge_client.errors import EdgeProfilerError
 if TYPE_CHECKING:
     from edge_client.device import Device
 
-__all__ = ["DEFAULT_HOME", "HOME_ENV", "default_home", "store"]
+__all__ = ["DEFAULT_HOME", "HOME_ENV", "default_home", "open_device", "store"]
 
 HOME_ENV = "EDGEPROF_HOME"
 """Environment variable naming the data directory."""
@@ -37,6 +37,11 @@ def default_home() -> Path:
     """Return ``$EDGEPROF_HOME`` or, when unset or empty, ``~/.local/share/edge-profiler``."""
     configured = os.environ.get(HOME_ENV)
     return Path(configured).expanduser() if configured else DEFAULT_HOME.expanduser()
+
+
+def open_device(ctx: click.Context) -> Device:
+    """Open the device of ``edgeprof store --dir`` (exit status 2 when it cannot start)."""
+    return _open(ctx)
 
 
 def _open(ctx: click.Context) -> Device:
@@ -64,7 +69,7 @@ def _open(ctx: click.Context) -> Device:
 )
 @click.pass_context
 def store(ctx: click.Context, data_dir: Path | None) -> None:
-    """What this device keeps about you: show, export, forget, pause, resume, observe."""
+    """What this device keeps about you: show, export, forget, pause, resume, observe, event."""
     ctx.obj = data_dir.expanduser() if data_dir is not None else default_home()
 
 
@@ -110,7 +115,7 @@ def export_command(ctx: click.Context, out: Path | None) -> None:
     except OSError as exc:
         click.echo(f"error: {out}: cannot write ({exc.strerror})", err=True)
         sys.exit(1)
-    click.echo(f"Exported to {out}.", err=True)
+    click.echo(f"Exported to {out}.")
 
 
 @store.command("forget")
@@ -157,7 +162,8 @@ def observe_command(ctx: click.Context, files: tuple[str, ...], signal: str) -> 
     """Profile your own text in FILE... ('-' reads standard input) into the store.
 
     Running this command on your own text is your opt-in to profiling it. Only counts
-    are kept, never the text. Exit status 1 if personalization is paused or a file failed.
+    are kept, never the text. Exit status 1 if personalization is paused or a file failed;
+    the files that could be read are kept and the profile is not printed.
     """
     from edge_client.inputs import read_text_file
     from edge_client.policy import Purpose, Signal
@@ -178,8 +184,18 @@ def observe_command(ctx: click.Context, files: tuple[str, ...], signal: str) -> 
         except EdgeProfilerError as exc:
             click.echo(f"error: {exc}", err=True)
             failed = True
+    if failed:  # results only after success: the errors above say what was not kept
+        sys.exit(1)
     click.echo(device.profile().describe() + _unsaved(device))
-    sys.exit(1 if failed else 0)
+
+
+def _register_event_commands() -> None:
+    from edge_client.behaviour.cli import event  # behaviour events: edgeprof store event ...
+
+    store.add_command(event)
+
+
+_register_event_commands()
 
 
 def _unsaved(device: Device) -> str:

@@ -32,7 +32,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -50,7 +49,12 @@ from fl_server.deploy.flwr_config import (
     write_connection,
 )
 from fl_server.deploy.policy import write_loopback_policy
-from fl_server.deploy.processes import ManagedProcess, Supervisor
+from fl_server.deploy.processes import (
+    ManagedProcess,
+    Supervisor,
+    child_environment,
+    interpreter_scripts,
+)
 from fl_server.deploy.proxy import RecordingProxy
 from fl_server.publish import ensure_signing_key
 
@@ -66,12 +70,6 @@ __all__ = [
 CONNECTION = "loopback"
 """Name of the SuperLink connection in the temporary ``$FLWR_HOME/config.toml``."""
 _HOST = "127.0.0.1"
-_QUIET_ENV = {
-    "FLWR_TELEMETRY_ENABLED": "0",
-    "FLWR_DISABLE_UPDATE_CHECK": "1",
-    "FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION": "1",
-    "PYTHONUNBUFFERED": "1",
-}
 _CLI_TIMEOUT = 90.0
 
 
@@ -80,17 +78,14 @@ def _no_config() -> Mapping[str, ConfigValue]:
 
 
 def flower_executable(name: str) -> str:
-    """Return the path of a Flower program (beside this Python first, then ``PATH``).
+    """Return the path of a Flower program (this interpreter's scripts first, then ``PATH``).
 
     Raises
     ------
     LaunchError
         When the program is not installed.
     """
-    beside = Path(sys.executable).parent / name
-    if beside.is_file():
-        return str(beside)
-    found = shutil.which(name)
+    found = shutil.which(name, path=os.pathsep.join(interpreter_scripts())) or shutil.which(name)
     if found is None:
         raise LaunchError(f"{name}: not installed (pip install 'edge-profiler[federated]')")
     return found
@@ -221,8 +216,7 @@ class LocalDeployment:
         self.logs = private_dir(work / "logs")
         self.output = private_dir(work / "output")
         self.cli_home = private_dir(work / "flwr-home" / "cli")
-        env = {**os.environ, **_QUIET_ENV}
-        self.supervisor = Supervisor(self.logs, env)
+        self.supervisor = Supervisor(self.logs, child_environment())
         self.proxy: RecordingProxy | None = None
         self.credentials: Credentials | None = None
         self.superlink: ManagedProcess | None = None
@@ -285,7 +279,14 @@ class LocalDeployment:
 
     # processes ----------------------------------------------------------------------
     def start_superlink(self, *, attempts: int = 3) -> ManagedProcess:
-        """Start ``flower-superlink`` on a free loopback port (bounded retries)."""
+        """Start ``flower-superlink`` on a free loopback port (bounded retries).
+
+        Raises
+        ------
+        LaunchError
+            After ``attempts`` failures, with the last attempt's own last log lines.
+        """
+        tail = ""
         for attempt in range(attempts):
             self.port = _free_port()
             argv = [
@@ -310,7 +311,10 @@ class LocalDeployment:
                 self.superlink = process
                 return process
             self.supervisor.stop(process)
-        raise LaunchError(f"flower-superlink did not start ({attempts} attempts); see {self.logs}")
+            tail = process.log_tail()
+        raise LaunchError(
+            f"flower-superlink did not start ({attempts} attempts); see {self.logs}" + _quoted(tail)
+        )
 
     def _tls_server_args(self) -> list[str]:
         creds = self.credentials
@@ -464,9 +468,12 @@ class LocalDeployment:
         while time.monotonic() < deadline:
             if len(self.online_nodes()) >= count:
                 return
-            dead = [p.name for p in self.supernodes if not p.running()]
+            dead = [p for p in self.supernodes if not p.running()]
             if dead:
-                raise LaunchError(f"SuperNodes exited: {', '.join(dead)}; see {self.logs}")
+                raise LaunchError(
+                    f"SuperNodes exited: {', '.join(p.name for p in dead)}; see {self.logs}"
+                    + _quoted(dead[0].log_tail(), f"last lines of {dead[0].log.name}")
+                )
             time.sleep(1.0)
         raise LaunchError(f"fewer than {count} SuperNodes online after the time limit")
 
@@ -542,6 +549,13 @@ class LocalDeployment:
         except subprocess.TimeoutExpired:
             return
         write_private(self.logs / "run.log", done.stdout.encode(), overwrite=True)
+
+
+def _quoted(tail: str, title: str = "its last log lines") -> str:
+    """Return a child's log tail indented under ``title``, for an error message."""
+    if not tail:
+        return ""
+    return f"\n{title}:\n" + "\n".join(f"  | {line}" for line in tail.splitlines())
 
 
 def _progress(path: Path) -> list[Mapping[str, Any]]:

@@ -9,6 +9,13 @@ and :meth:`Supervisor.stop_all` collects each process's descendants with ``psuti
 *before* signalling, sends ``SIGTERM`` to the groups and descendants, waits a bounded
 time and sends ``SIGKILL`` to whatever is left. Use it as a context manager: the processes end
 on success, on error and on ``KeyboardInterrupt`` alike.
+
+Flower starts its helpers **by name** (``flower-superlink`` runs ``flower-superexec``), so
+every child gets :func:`child_environment`: ``PATH`` begins with the scripts folders of the
+running interpreter, and ``.venv/bin/edgeprof`` works without an activated virtual
+environment (or from a pipx install). Each child's stdout and stderr (and its helpers',
+which inherit them) go through a pipe into ``<log_dir>/<name>.log`` with terminal colour
+codes removed, so a failure can quote the child's own last lines (:meth:`ManagedProcess.log_tail`).
 """
 
 from __future__ import annotations
@@ -16,22 +23,142 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
+import site
 import subprocess
+import sys
+import sysconfig
+import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 import psutil
 
 from fl_server.deploy.errors import LaunchError
 from fl_server.deploy.files import FILE_MODE
 
-__all__ = ["ManagedProcess", "Supervisor", "live_processes"]
+__all__ = [
+    "ManagedProcess",
+    "Supervisor",
+    "child_environment",
+    "interpreter_scripts",
+    "live_processes",
+    "log_tail",
+    "strip_ansi",
+]
 
 _LOG = logging.getLogger("fl_server.deploy")
+_ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+_QUIET_ENV = {
+    "FLWR_TELEMETRY_ENABLED": "0",
+    "FLWR_DISABLE_UPDATE_CHECK": "1",
+    "FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION": "1",
+    "PYTHONUNBUFFERED": "1",
+    "NO_COLOR": "1",
+}
+LineSink = Callable[[str], None]
+
+
+def interpreter_scripts() -> list[str]:
+    """Return the folders holding the running interpreter's console scripts, first first.
+
+    The folder of ``sys.executable`` (a virtual environment's ``bin``) comes first, then
+    the ``scripts`` folder of the interpreter's install scheme and, where user site
+    packages are on, a ``--user`` install's (``~/.local/bin``), each once.
+    """
+    folders = [str(Path(sys.executable).parent)]
+    schemes = [sysconfig.get_default_scheme()]
+    if site.ENABLE_USER_SITE:  # off in a virtual environment: its own bin is the place
+        schemes.append(sysconfig.get_preferred_scheme("user"))
+    for scheme in schemes:
+        with contextlib.suppress(KeyError):
+            folders.append(sysconfig.get_path("scripts", scheme))
+    return list(dict.fromkeys(f for f in folders if f))
+
+
+def child_environment(
+    extra: Mapping[str, str] | None = None, *, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Return the environment of a child process the project starts.
+
+    Parameters
+    ----------
+    extra
+        Variables to set over the result (e.g. ``FLWR_HOME``).
+    base
+        The environment to start from (default: this process's).
+
+    Returns
+    -------
+    dict[str, str]
+        ``base`` with :func:`interpreter_scripts` in front of ``PATH`` (so programs started
+        by name are this environment's), Flower's telemetry, update check and runtime
+        dependency installation off, unbuffered Python output, then ``extra``.
+    """
+    env = dict(os.environ if base is None else base)
+    path = [p for p in env.get("PATH", "").split(os.pathsep) if p]
+    scripts = interpreter_scripts()
+    env["PATH"] = os.pathsep.join([*scripts, *(p for p in path if p not in scripts)])
+    env.update(_QUIET_ENV)
+    env.update(extra or {})
+    return env
+
+
+def strip_ansi(data: bytes) -> bytes:
+    """Return ``data`` without terminal escape sequences (colours, cursor moves)."""
+    return _ANSI.sub(b"", data)
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    """Return the last ``lines`` lines of a log file ("" if it is missing or empty).
+
+    Parameters
+    ----------
+    path
+        The log file.
+    lines
+        How many lines.
+
+    Returns
+    -------
+    str
+        The lines, joined with newlines, colour codes removed.
+    """
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 64 * 1024))
+            data = handle.read()
+    except OSError:
+        return ""
+    text = strip_ansi(data).decode("utf-8", errors="replace")
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+class _LogPump(threading.Thread):
+    """Copy a child's output pipe into its log file line by line, without colour codes."""
+
+    def __init__(self, stream: IO[bytes], log: Path, echo: LineSink | None) -> None:
+        super().__init__(name=f"log-pump-{log.stem}", daemon=True)
+        self.stream = stream
+        self.log = log
+        self.echo = echo
+
+    def run(self) -> None:
+        descriptor = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        with os.fdopen(descriptor, "ab") as sink, self.stream:
+            for raw in iter(self.stream.readline, b""):
+                clean = strip_ansi(raw)
+                sink.write(clean)
+                sink.flush()
+                if self.echo is not None:
+                    self.echo(clean.decode("utf-8", errors="replace"))
 
 
 @dataclass(frozen=True)
@@ -51,6 +178,7 @@ class ManagedProcess:
     name: str
     process: subprocess.Popen[bytes]
     log: Path
+    pump: threading.Thread | None = field(default=None, compare=False, repr=False)
 
     @property
     def pid(self) -> int:
@@ -63,11 +191,13 @@ class ManagedProcess:
 
     def log_tail(self, lines: int = 20) -> str:
         """Return the last ``lines`` lines of the process's log (for error reports)."""
-        try:
-            text = self.log.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        self.flush_log(0.5)
+        return log_tail(self.log, lines)
+
+    def flush_log(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for an exited process's output to reach its log."""
+        if self.pump is not None and not self.running():
+            self.pump.join(timeout)
 
 
 def live_processes(pids: Sequence[int]) -> list[int]:
@@ -108,14 +238,16 @@ class Supervisor:
     log_dir
         Folder for the processes' log files.
     env
-        Environment of every process.
+        Environment of every process (default: :func:`child_environment`).
     grace
         Seconds to wait after ``SIGTERM`` before ``SIGKILL``.
     """
 
-    def __init__(self, log_dir: Path, env: Mapping[str, str], *, grace: float = 5.0) -> None:
+    def __init__(
+        self, log_dir: Path, env: Mapping[str, str] | None = None, *, grace: float = 5.0
+    ) -> None:
         self.log_dir = log_dir
-        self.env = dict(env)
+        self.env = child_environment() if env is None else dict(env)
         self.grace = grace
         self.processes: list[ManagedProcess] = []
         self.seen: dict[int, float] = {}  # pid -> creation time (guards against pid reuse)
@@ -140,6 +272,7 @@ class Supervisor:
         *,
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
+        echo: LineSink | None = None,
     ) -> ManagedProcess:
         """Start ``argv`` in a new session, logging to ``<log_dir>/<name>.log``.
 
@@ -153,6 +286,8 @@ class Supervisor:
             Extra environment variables (over the supervisor's).
         cwd
             Working directory.
+        echo
+            Also called with every line of output (colour codes removed).
 
         Returns
         -------
@@ -165,12 +300,11 @@ class Supervisor:
             When the program cannot be started.
         """
         log = self.log_dir / f"{name}.log"
-        descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
         try:
             process = subprocess.Popen(
                 list(argv),
                 stdin=subprocess.DEVNULL,
-                stdout=descriptor,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 env={**self.env, **(env or {})},
                 cwd=cwd,
@@ -178,9 +312,11 @@ class Supervisor:
             )
         except OSError as exc:
             raise LaunchError(f"{name}: cannot start {argv[0]} ({exc.strerror})") from None
-        finally:
-            os.close(descriptor)
-        managed = ManagedProcess(name, process, log)
+        if process.stdout is None:  # pragma: no cover - stdout=PIPE always gives a pipe
+            raise LaunchError(f"{name}: no output pipe")
+        pump = _LogPump(process.stdout, log, echo)
+        pump.start()
+        managed = ManagedProcess(name, process, log, pump)
         self.processes.append(managed)
         self._remember([process.pid])
         return managed
@@ -244,6 +380,8 @@ class Supervisor:
             with contextlib.suppress(psutil.NoSuchProcess):
                 child.kill()
         psutil.wait_procs(remaining, timeout=self.grace)
+        for managed in targets:
+            managed.flush_log(self.grace)
         survivors = live_processes(sorted({m.pid for m in targets} | set(victims)))
         if survivors:
             _LOG.error("processes %s survived SIGKILL", survivors)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,8 +121,8 @@ def test_select_bad_profile_names_the_field(tmp_path: Path) -> None:
     """A profile JSON without decision_style is refused with the field named."""
     bad = tmp_path / "p.json"
     bad.write_text(json.dumps({"words": 10, "interests": []}), encoding="utf-8")
-    code, _, err = run("select", "--profile", str(bad))
-    assert code == 2
+    code, out, err = run("select", "--profile", str(bad))
+    assert code == 1 and out == ""  # a bad input file: status 1, nothing on stdout
     assert "decision_style" in err and "Traceback" not in err
 
 
@@ -167,3 +169,74 @@ def test_missing_extra_is_detected_before_importing(monkeypatch: pytest.MonkeyPa
     code, _, err = run("deploy", "certs", "/tmp/never-written")
     assert code == 2
     assert "needs the 'federated' extra" in err and "not_an_installed_module_xyz" in err
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"], ["--json", "--explain"]])
+def test_nothing_on_stdout_after_an_error(tmp_path: Path, extra: list[str]) -> None:
+    """A missing file among good ones: errors on stderr, no (partial) profile, status 1."""
+    good = tmp_path / "me.txt"
+    good.write_text(SAMPLE, encoding="utf-8")
+    code, out, err = run("profile", *extra, str(good), str(tmp_path / "missing.txt"))
+    assert code == 1
+    assert out == ""
+    assert err == f"error: {tmp_path / 'missing.txt'}: no such file\n"
+
+
+def test_too_long_text_names_the_file(tmp_path: Path) -> None:
+    """A text over the character limit (but under the byte limit) is refused by file name."""
+    from edge_client.profiler import MAX_TEXT_CHARS
+
+    big = tmp_path / "huge.txt"
+    big.write_bytes(b"a " * (MAX_TEXT_CHARS // 2 + 1))
+    code, out, err = run("profile", "--json", str(big))
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: {big}: {MAX_TEXT_CHARS + 2:,} characters, more than")
+
+
+def test_policy_option_takes_a_preset_name(tmp_path: Path) -> None:
+    """--policy research names the preset, as simulate's --policy does."""
+    path = tmp_path / "me.txt"
+    path.write_text(SAMPLE, encoding="utf-8")
+    code, out, err = run("profile", "--policy", "research", "--json", str(path))
+    assert code == 0 and err == "", err
+    assert json.loads(out)["words"] == 26
+
+
+def test_a_bad_policy_is_a_setup_error(tmp_path: Path) -> None:
+    """--policy naming neither a preset nor a file is a usage error (status 2)."""
+    path = tmp_path / "me.txt"
+    path.write_text(SAMPLE, encoding="utf-8")
+    code, out, err = run("profile", "--policy", "nope", str(path))
+    assert code == 2 and out == ""
+    assert "not a preset name" in err
+
+
+def test_version_option_and_quiet_flag() -> None:
+    """--version prints the package version; -q and -v are accepted before any command."""
+    import edge_client
+
+    code, out, _ = run("--version")
+    assert code == 0 and edge_client.__version__ in out
+    code, out, err = run("-q", "info")
+    assert code == 0 and "runtime:" in out and err == ""
+
+
+def _edgeprof(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed edgeprof in its own process (the runtime writes to descriptor 2)."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "edgeprof"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_quiet_by_default_complete_with_verbose() -> None:
+    """A real process prints no log line by default; -v shows the runtime's own line."""
+    sample = str(Path(__file__).resolve().parents[2] / "edge_client/assets/samples/posts.jsonl")
+    quiet = _edgeprof("profile", "--jsonl", sample)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    verbose = _edgeprof("-v", "profile", "--jsonl", sample)
+    assert verbose.returncode == 0 and verbose.stdout == quiet.stdout
+    assert verbose.stderr.startswith("INFO edge_client.runtime: ")

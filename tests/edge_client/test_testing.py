@@ -39,3 +39,17 @@ def test_fake_has_the_real_public_methods() -> None:
     for name in ("observe", "observe_many", "profile", "explain", "reset"):
         assert callable(getattr(FakeEdgeProfiler, name))
         assert callable(getattr(EdgeProfiler, name))
+
+
+def test_fake_profiler_records_behaviour_events_like_the_real_one() -> None:
+    """record() validates events as the real profiler does and counts them by kind."""
+    from edge_client.behaviour import View
+    from edge_client.errors import ArgumentError
+
+    fake = FakeEdgeProfiler()
+    assert fake.record(View("483")).stored
+    assert fake.recorded_events == {"view": 1}
+    with pytest.raises(ArgumentError):
+        fake.record("viewed sports")  # type: ignore[arg-type]  # refused at run time
+    fake.reset()
+    assert fake.recorded_events == {}

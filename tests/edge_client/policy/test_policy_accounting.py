@@ -49,14 +49,16 @@ def test_unmeetable_target_epsilon_is_flagged(default_text: str, edit: Callable[
     assert "cannot be met" in errors[0].message and errors[0].line is not None
 
 
-def test_epsilon_check_degrades_to_a_warning_without_dp_accounting(
+def test_epsilon_check_is_an_error_without_dp_accounting(
     default_text: str, edit: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without dp_accounting lint warns that the epsilon check could not run."""
+    """Without dp_accounting (a broken install) lint fails: the check is never skipped."""
     monkeypatch.setitem(sys.modules, "dp_accounting", None)
-    with pytest.raises(AccountantUnavailableError):
+    with pytest.raises(AccountantUnavailableError, match="pip install dp-accounting"):
         _eps()
-    result = lint_text(edit(default_text, federated__target_epsilon="0.5"))
-    assert result.ok
-    assert [p.severity for p in result.problems] == [Severity.WARNING]
+    result = lint_text(default_text)
+    assert not result.ok
+    assert [(p.severity, p.field) for p in result.problems] == [
+        (Severity.ERROR, "federated.target_epsilon")
+    ]
     assert "could not run" in result.problems[0].message
