@@ -209,8 +209,9 @@ def style_signal(profile: Profile) -> float:
     return float(max(-1.0, min(1.0, 2.0 * analytical - 1.0)))
 
 
-def context_columns(compiled: CompiledCatalog, rows: npt.NDArray[np.intp], time: Array,
-                    device: Array) -> Array:
+def context_columns(
+    compiled: CompiledCatalog, rows: npt.NDArray[np.intp], time: Array, device: Array
+) -> Array:
     """Return ``[len(rows), 2]`` context affinities of items ``rows`` (0 for sensitive ones).
 
     Parameters

@@ -119,9 +119,7 @@ def counts_from_dict(data: object, *, section: str = "profile") -> TextCounts:
             f"(this library reads version {COUNTS_CODEC_VERSION})"
         )
     scalars = {name: _count(_field(data, name, section), section, name) for name in _SCALARS}
-    scalars.update(
-        {name: _count(data.get(name, 0.0), section, name) for name in _OPTIONAL_SCALARS}
-    )
+    scalars.update({name: _count(data.get(name, 0.0), section, name) for name in _OPTIONAL_SCALARS})
     raw_categories = _list(data, "categories", section)
     if len(raw_categories) != len(CATEGORY_NAMES):
         raise SectionFormatError(
@@ -177,9 +175,7 @@ def _count(value: object, section: str, name: str) -> float:
         )
     number = float(value)
     if not math.isfinite(number) or number < 0.0:
-        raise SectionFormatError(
-            f"section {section!r}: field {name!r} must be a finite count >= 0"
-        )
+        raise SectionFormatError(f"section {section!r}: field {name!r} must be a finite count >= 0")
     return number
 
 
