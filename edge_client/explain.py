@@ -1,7 +1,9 @@
 """Plain-language explanations of a profile: which signals pushed which way.
 
-Both models are linear over hashed words, so a score decomposes exactly into per-word
-contributions to its logit (``weight × TF-IDF value``). Hashed words are named by the
+Both models' logits are linear in the hashed words, so a score decomposes exactly into
+per-word contributions: ``weight × TF-IDF value`` for the decision-style model, and for the
+interest model each word's embedding row through the head (the model's own ``explain``
+signature computes them, :meth:`~edge_client.models.LiteModel.terms`). Hashed words are named by the
 words this process has seen (never stored); unnamed buckets are left out. The
 psycholinguistic categories (articles, pronouns, emotion words, ...) and the CDI are shown
 beside them as descriptive context (compared with the mean shares of the style model's
@@ -20,6 +22,7 @@ from edge_client.models import LiteModel
 from edge_client.profile import Interest, Profile
 from edge_client.taxonomy import Taxonomy
 from edge_client.text.features import DENSE_FEATURE_NAMES, TextCounts, dense_features, token_names
+from edge_client.text.language import TextLanguage
 from edge_client.text.lexicon import CATEGORY_NAMES, load_lexicon
 
 __all__ = ["Explanation", "Signal", "explain_profile"]
@@ -185,8 +188,10 @@ def _interest_words(
     columns = [i for i, node in enumerate(taxonomy.label_nodes()) if node == interest.id]
     if not columns:
         return ()
-    idx, v = _sparse_terms(model, counts)
-    contrib = v * model.get_weights()["w"][idx][:, columns].max(axis=1)
+    idx, terms = model.terms(counts)
+    if len(idx) == 0:
+        return ()
+    contrib = terms[:, columns].max(axis=1)
     words = _bucket_words(counts, model.spec.hash_dim, content_only=True)
     found: list[str] = []
     for j in np.argsort(-contrib):
@@ -230,13 +235,14 @@ def explain_profile(
     Explanation
         Signals ranked by the size of their contribution.
     """
-    if counts.words <= 0:  # behaviour alone: no words to name
+    if counts.words <= 0 or profile.language is not TextLanguage.ENGLISH:
+        # Behaviour alone (or words the models do not read): no words to name.
         return Explanation(profile, (), (), tuple((i, ()) for i in profile.interests), behaviour)
-    if profile.decision_style.analytical is None:
-        return Explanation(profile, (), (), (), behaviour)
-    signals = tuple(_style_signals(style, counts, top))
     per_interest = tuple(
         (i, _interest_words(interests, counts, i, taxonomy, top)) for i in profile.interests
     )
+    if profile.decision_style.analytical is None:
+        return Explanation(profile, (), (), per_interest, behaviour)
+    signals = tuple(_style_signals(style, counts, top))
     categories = tuple(_categories(counts, style.spec.category_reference, top))
     return Explanation(profile, signals, categories, per_interest, behaviour)

@@ -1,14 +1,18 @@
 """The shipped on-device models: loading, inference, on-device training, weight exchange.
 
-Each model is a ``.tflite`` file with five signatures (``infer``, ``train``,
-``get_weights``, ``set_weights``, ``constants``) and a JSON sidecar describing its input
-(hash dimension, n-gram orders), output labels, version and the SHA-256 of the
-``.tflite`` bytes, which is checked on every load. See ``models/README.md`` for how they
-are built and ``edge_client/assets/models/*.md`` for their model cards.
+Each model is a ``.tflite`` file with five signatures and a JSON sidecar describing its
+architecture, input (hash dimension, n-gram orders), output labels, version and the SHA-256
+of the ``.tflite`` bytes, which is checked on every load. Two architectures ship
+(:class:`Architecture`): the decision-style model is a sparse linear model (``infer``,
+``train``, ``get_weights``, ``set_weights``, ``constants``: its IDF); the interest model is a
+frozen int8 embedding bag with a small trainable head and a calibration temperature
+(``infer``, ``train``, ``get_weights``, ``set_weights``, ``explain``: per-word terms).
+``models/build.py`` builds them; ``edge_client/assets/models/*.md`` are their model cards.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -25,6 +29,7 @@ from edge_client.text.features import TextCounts
 from edge_client.text.hashing import sparse_batch, sparse_input
 
 __all__ = [
+    "Architecture",
     "Head",
     "LiteModel",
     "ModelName",
@@ -33,7 +38,6 @@ __all__ = [
     "load_model",
 ]
 
-_SIGNATURES = ("infer", "train", "get_weights", "set_weights", "constants")
 WEIGHT_NAMES: tuple[str, ...] = ("w", "b")
 
 
@@ -42,6 +46,21 @@ class ModelName(Enum):
 
     STYLE = "style"
     INTERESTS = "interests"
+
+
+class Architecture(Enum):
+    """How a model turns hashed words into outputs."""
+
+    SPARSE_LINEAR = "sparse_linear"
+    """One weight per bucket and output: ``w`` ``[hash_dim, outputs]`` is trainable."""
+    EMBEDDING_BAG = "embedding_bag"
+    """A frozen int8 embedding bag and a small trainable head ``w`` ``[dim, outputs]``."""
+
+    @property
+    def signatures(self) -> tuple[str, ...]:
+        """The signatures a file of this architecture must have."""
+        last = "constants" if self is Architecture.SPARSE_LINEAR else "explain"
+        return ("infer", "train", "get_weights", "set_weights", last)
 
 
 class Head(Enum):
@@ -73,6 +92,10 @@ class ModelSpec:
         SHA-256 of the ``.tflite`` bytes.
     category_reference : mapping of str to float
         Mean word-category shares of the training data (for explanations; may be empty).
+    architecture : Architecture
+        Sparse linear (the default of older sidecars) or embedding bag.
+    temperature : float
+        The calibration temperature folded into the model's logits (1.0: none).
     """
 
     name: str
@@ -83,6 +106,8 @@ class ModelSpec:
     labels: tuple[str, ...]
     sha256: str
     category_reference: Mapping[str, float] = field(default_factory=dict)
+    architecture: Architecture = Architecture.SPARSE_LINEAR
+    temperature: float = 1.0
 
     @classmethod
     def from_json(cls, path: Path) -> ModelSpec:
@@ -106,6 +131,8 @@ class ModelSpec:
                 category_reference={
                     str(k): float(v) for k, v in dict(raw.get("category_reference", {})).items()
                 },
+                architecture=Architecture(raw.get("architecture", "sparse_linear")),
+                temperature=float(raw.get("temperature", 1.0)),
             )
         except KeyError as exc:
             raise ModelError(f"{path}: missing field {exc.args[0]!r}") from None
@@ -113,6 +140,8 @@ class ModelSpec:
             raise ModelError(f"{path}: malformed field ({exc})") from None
         if spec.hash_dim <= 0 or spec.hash_dim & (spec.hash_dim - 1):
             raise ModelError(f"{path}: hash_dim must be a power of two, got {spec.hash_dim}")
+        if not (math.isfinite(spec.temperature) and spec.temperature > 0):
+            raise ModelError(f"{path}: temperature must be a positive number")
         return spec
 
     def row(self, counts: TextCounts) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
@@ -144,14 +173,15 @@ class LiteModel:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.spec = ModelSpec.from_json(path.with_suffix(".json"))
+        signatures = self.spec.architecture.signatures
         self._interpreter = load_verified_model(
-            path, sha256=self.spec.sha256, signatures=_SIGNATURES, error=ModelError
+            path, sha256=self.spec.sha256, signatures=signatures, error=ModelError
         )
         self._infer = self._interpreter.get_signature_runner("infer")
         self._train = self._interpreter.get_signature_runner("train")
         self._get = self._interpreter.get_signature_runner("get_weights")
         self._set = self._interpreter.get_signature_runner("set_weights")
-        self._constants = self._interpreter.get_signature_runner("constants")
+        self._extra = self._interpreter.get_signature_runner(signatures[-1])
 
     def predict(self, counts: Sequence[TextCounts]) -> npt.NDArray[np.float32]:
         """Output probabilities ``[len(counts), len(labels)]``."""
@@ -208,8 +238,42 @@ class LiteModel:
         return {name: np.array(out[name], np.float32, copy=True) for name in WEIGHT_NAMES}
 
     def idf(self) -> npt.NDArray[np.float32]:
-        """The model's fixed inverse document frequencies ``[D]`` (a copy)."""
-        return np.array(self._constants()["idf"], np.float32, copy=True)
+        """The sparse linear model's fixed inverse document frequencies ``[D]`` (a copy).
+
+        Raises
+        ------
+        ModelError
+            For an embedding-bag model (its IDF is inside the encoder; use :meth:`terms`).
+        """
+        if self.spec.architecture is not Architecture.SPARSE_LINEAR:
+            raise ModelError(f"{self.path.name}: only sparse linear models expose their IDF")
+        return np.array(self._extra()["idf"], np.float32, copy=True)
+
+    def terms(self, counts: TextCounts) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
+        """Each input bucket's additive share of each output logit, biases left out.
+
+        Parameters
+        ----------
+        counts : TextCounts
+            One text's (or profile's) counts.
+
+        Returns
+        -------
+        idx, terms : numpy.ndarray
+            The ``K`` buckets of the input and ``[K, outputs]`` contributions; their sum
+            over ``K`` plus the bias is the logit the model computes.
+        """
+        idx, val = self.spec.row(counts)
+        if len(idx) == 0:
+            return idx, np.zeros((0, len(self.spec.labels)))
+        if self.spec.architecture is Architecture.SPARSE_LINEAR:
+            v = val.astype(np.float64) * self.idf().astype(np.float64)[idx]
+            v /= np.sqrt((v * v).sum()) + 1e-12
+            w = self.get_weights()["w"].astype(np.float64)
+            return idx, v[:, None] * w[idx]
+        batch_idx, batch_val = sparse_batch([(idx, val)])
+        out = self._extra(idx=batch_idx, val=batch_val)["terms"]
+        return idx, np.asarray(out, np.float64)[0, : len(idx)]
 
     def set_weights(self, weights: Mapping[str, Any]) -> None:
         """Replace the weights; shapes and dtypes are checked first.

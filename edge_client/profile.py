@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from edge_client.text.language import TextLanguage
+
 __all__ = [
+    "MIN_INTEREST_SCORE",
     "THIN_EVIDENCE_WORDS",
     "DecisionStyle",
     "Evidence",
@@ -17,6 +20,9 @@ __all__ = [
 
 THIN_EVIDENCE_WORDS = 300
 """Below this many words the evidence is called thin (commercial tools ask for ~350)."""
+
+MIN_INTEREST_SCORE = 0.1
+"""Lowest calibrated score an interest is listed with, whatever the policy's minimum."""
 
 
 class Evidence(Enum):
@@ -97,6 +103,13 @@ class Profile:
     usable : frozenset of str
         Traits (``decision_style``, ``interests``) whose evidence meets the policy's
         minimum words and confidence, so personalization may use them.
+    language : TextLanguage
+        What the observed text is: English prose (the models read it), another language,
+        code or numbers, or no words. Only English prose is profiled.
+    interest_confidence : float
+        Calibrated score of the best interest the policy allows, whether or not it is
+        confident enough to be listed (0 when none was inferred): what the policy's
+        interest ``min_confidence`` is compared with.
     """
 
     words: int
@@ -106,6 +119,8 @@ class Profile:
     interests: tuple[Interest, ...] = ()
     notes: tuple[str, ...] = field(default=())
     usable: frozenset[str] = field(default=frozenset())
+    language: TextLanguage = TextLanguage.ENGLISH
+    interest_confidence: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The profile as JSON-ready data (the format ``edgeprof profile --jsonl`` writes)."""
@@ -121,6 +136,8 @@ class Profile:
             "interests": [
                 {"id": i.id, "label": i.label, "score": round(i.score, 4)} for i in self.interests
             ],
+            "interest_confidence": round(self.interest_confidence, 4),
+            "language": self.language.value,
             "usable": sorted(self.usable),
             "notes": list(self.notes),
         }
@@ -176,6 +193,16 @@ class Profile:
         notes = data.get("notes", []) if isinstance(data, dict) else []
         if not isinstance(usable, list) or not isinstance(notes, list):
             raise InputError(f"{source}: fields 'usable' and 'notes' must be lists")
+        extra = data if isinstance(data, dict) else {}
+        raw_language = extra.get("language", TextLanguage.ENGLISH.value)
+        try:
+            language = TextLanguage(raw_language)
+        except ValueError:
+            known = ", ".join(item.value for item in TextLanguage)
+            raise InputError(f"{source}: field 'language' must be one of: {known}") from None
+        best = max((i.score for i in interests), default=0.0)
+        raw_best = extra.get("interest_confidence", best)
+        interest_confidence = number(raw_best, "interest_confidence", 0.0, 1.0)
         return cls(
             words=int(words),
             evidence=evidence_for(words),
@@ -184,6 +211,8 @@ class Profile:
             interests=tuple(interests),
             notes=tuple(str(n) for n in notes),
             usable=frozenset(str(u) for u in usable),
+            language=language,
+            interest_confidence=interest_confidence,
         )
 
     def describe(self) -> str:
@@ -199,6 +228,8 @@ class Profile:
             )
         if self.cdi is not None:
             lines.append(f"Categorical-Dynamic Index (baseline): {self.cdi:.1f}")
+        if self.language is not TextLanguage.ENGLISH:
+            lines.append(f"Language: {self.language.value.replace('_', ' ')} (not profiled)")
         if self.interests:
             lines.append("Interests:")
             lines.extend(f"  {i.score:5.2f}  {i.label}" for i in self.interests)

@@ -23,6 +23,7 @@ from edge_client.policy.loader import load_policy
 from edge_client.policy.model import Policy, Purpose, Signal, Trait
 from edge_client.policy.presets import Preset
 from edge_client.profile import (
+    MIN_INTEREST_SCORE,
     THIN_EVIDENCE_WORDS,
     DecisionStyle,
     Evidence,
@@ -32,6 +33,7 @@ from edge_client.profile import (
 )
 from edge_client.taxonomy import Taxonomy, load_taxonomy
 from edge_client.text.features import TextCounts, cdi, extract
+from edge_client.text.language import check_language
 
 if TYPE_CHECKING:
     from edge_client.selection.catalog import Catalog
@@ -43,7 +45,7 @@ __all__ = ["MAX_TEXT_CHARS", "EdgeProfiler"]
 MAX_TEXT_CHARS = 20_000_000
 """Longest single text :meth:`EdgeProfiler.observe` accepts (about 3 million words)."""
 
-_MIN_INTEREST_SCORE = 0.02
+_NO_WORDS_NOTE = "No words observed yet: not enough evidence to infer anything."
 _NO_CONSENT_NOTE = (
     "Profiling consent is not given (or was withdrawn): nothing is inferred and what was "
     "observed before has been discarded."
@@ -488,20 +490,27 @@ class EdgeProfiler:
         counts = self._counts
         words = round(counts.words)
         evidence = evidence_for(counts.words)
+        language = check_language(counts)
+        # Words the models may read: English prose. Other text is counted but not read.
+        text = evidence is not Evidence.NONE and language.readable
         self._fused = FusedInterests({}, {})
-        if evidence is Evidence.NONE and not self._behaviour:
-            return Profile(
-                words=0,
-                evidence=evidence,
-                decision_style=DecisionStyle(None, 0.0),
-                cdi=None,
-                interests=(),
-                notes=("No words observed yet: not enough evidence to infer anything.",),
-            )
-        rules = self._policy.inference
         notes: list[str] = []
+        if not language.readable:
+            observed = counts.words or counts.emoji or counts.symbols or counts.sentences
+            notes.append(language.note() if observed else _NO_WORDS_NOTE)
+            if not self._behaviour:
+                return Profile(
+                    words=words,
+                    evidence=evidence,
+                    decision_style=DecisionStyle(None, 0.0),
+                    cdi=None,
+                    interests=(),
+                    notes=tuple(notes),
+                    language=language.language,
+                )
+        rules = self._policy.inference
         usable: set[str] = set()
-        if rules.decision_style.allowed and evidence is Evidence.NONE:
+        if rules.decision_style.allowed and not text:
             style = DecisionStyle(None, 0.0)
         elif rules.decision_style.allowed:
             analytical = float(self._style.predict([counts])[0, 0])
@@ -514,33 +523,18 @@ class EdgeProfiler:
             style = DecisionStyle(None, 0.0)
             notes.append("The policy does not allow inferring decision style.")
         interests: tuple[Interest, ...] = ()
+        best = 0.0
         if rules.interests.allowed:
-            by_node: dict[str, float] = {}
-            if evidence is not Evidence.NONE:
-                probs = self._interests.predict([counts])[0]
-                for node, p in zip(self._label_nodes, probs.tolist(), strict=True):
-                    by_node[node] = by_node.get(node, 0.0) + p
-            # Behaviour hook: views and purchases join the words (edge_client.behaviour).
-            self._fused = fuse_interests(
-                by_node, self._behaviour, words=counts.words, taxonomy=self._taxonomy
-            )
-            by_node = self._fused.scores
-            # The policy engine drops forbidden categories (and descendants) whatever the
-            # model says, then keeps the policy's top N.
-            allowed = self._engine.filter_interests(by_node)
-            interests = tuple(
-                Interest(node, self._paths.get(node) or self._taxonomy.path(node), score)
-                for node, score in allowed.items()
-                if score >= _MIN_INTEREST_SCORE and math.isfinite(score)
-            )
-            top = interests[0].score if interests else 0.0
+            interests, best, note = self._interests_of(counts if text else None)
+            if note:
+                notes.append(note)
             if interests and self._engine.may_use_trait(
-                Trait.INTERESTS, words=words, confidence=top
+                Trait.INTERESTS, words=words, confidence=best
             ):
                 usable.add(Trait.INTERESTS.value)
         else:
             notes.append("The policy does not allow inferring interests.")
-        if evidence is Evidence.THIN:
+        if evidence is Evidence.THIN and text:
             notes.append(
                 f"Only {words} words: the evidence is thin (about {THIN_EVIDENCE_WORDS} words "
                 "are needed for the published accuracy); treat the scores as weak."
@@ -549,10 +543,55 @@ class EdgeProfiler:
             words=words,
             evidence=evidence,
             decision_style=style,
-            cdi=round(cdi(counts), 4) if evidence is not Evidence.NONE else None,
+            cdi=round(cdi(counts), 4) if text else None,
             interests=interests,
             notes=tuple(notes),
             usable=frozenset(usable),
+            language=language.language,
+            interest_confidence=round(best, 6),
+        )
+
+    def _interests_of(self, counts: TextCounts | None) -> tuple[tuple[Interest, ...], float, str]:
+        """Confident allowed interests, the best allowed score, and a note when none is clear.
+
+        The text model's calibrated probabilities (none when ``counts`` is ``None``) are
+        summed per taxonomy node and fused with the behaviour counts; the policy engine drops
+        forbidden categories (and descendants) whatever the model says and keeps its top N;
+        only interests at least as likely as the policy's ``min_confidence`` (and
+        :data:`~edge_client.profile.MIN_INTEREST_SCORE`) are listed, so a profile never
+        lists noise.
+        """
+        by_node: dict[str, float] = {}
+        if counts is not None:
+            probs = self._interests.predict([counts])[0]
+            for node, p in zip(self._label_nodes, probs.tolist(), strict=True):
+                by_node[node] = by_node.get(node, 0.0) + p
+        # Behaviour hook: views and purchases join the words (edge_client.behaviour).
+        self._fused = fuse_interests(
+            by_node,
+            self._behaviour,
+            words=counts.words if counts is not None else 0.0,
+            taxonomy=self._taxonomy,
+        )
+        allowed = {
+            node: score
+            for node, score in self._engine.filter_interests(self._fused.scores).items()
+            if math.isfinite(score)
+        }
+        best = max(allowed.values(), default=0.0)
+        floor = max(self._policy.inference.interests.min_confidence, MIN_INTEREST_SCORE)
+        listed = tuple(
+            Interest(node, self._paths.get(node) or self._taxonomy.path(node), score)
+            for node, score in allowed.items()
+            if score >= floor
+        )
+        if listed or not allowed:
+            return listed, best, ""
+        return (
+            (),
+            best,
+            f"No clear interest: no category the policy allows reaches a score of {floor:.2f} "
+            f"(the best reaches {best:.2f}), so none is listed.",
         )
 
 

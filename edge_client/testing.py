@@ -100,6 +100,7 @@ def make_profile(
         cdi=cdi if words else None,
         interests=tuple(items),
         notes=notes,
+        interest_confidence=items[0].score if items else 0.0,
     )
 
 

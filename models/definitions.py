@@ -1,12 +1,15 @@
-"""TensorFlow definition of the on-device models (needs the ``build`` extra).
+"""TensorFlow definitions of the on-device text models (needs the ``build`` extra).
 
-Both shipped models are one architecture: a sparse linear layer over hashed n-gram counts
-(TF-IDF weighted and L2-normalised inside the model) with a sigmoid (decision style) or
-softmax (interests) head. Dense psycholinguistic features were tried as extra inputs and
-lowered held-out AUC (0.831 → 0.800 by 5-fold CV), so they explain profiles but do not
-feed the models.
-The module exports five signatures, in TensorFlow Lite builtin ops only, so the same file
-infers *and trains* under LiteRT and tflite-runtime:
+The decision-style model is a sparse linear layer over hashed n-gram counts (TF-IDF
+weighted and L2-normalised inside the model) with a sigmoid head
+(:class:`SparseLinearModule`, which also has a softmax head). The interest model is a frozen
+int8 embedding bag with a small trainable head and a calibration temperature
+(:class:`EmbeddingBagModule`, described there and in :mod:`models.interests`). Dense
+psycholinguistic features were tried as extra inputs and lowered held-out AUC (0.831 →
+0.800 by 5-fold CV), so they explain profiles but do not feed the models.
+
+The sparse linear module exports five signatures, in TensorFlow Lite builtin ops only, so
+the same file infers *and trains* under LiteRT and tflite-runtime:
 
 ``infer(idx, val) -> probs, logits``
     ``idx`` int32 ``[B, K]`` bucket indices (padding: index 0, value 0), ``val`` float32
@@ -29,10 +32,54 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["SIGNATURES", "SparseLinearModule", "convert"]
+__all__ = [
+    "EMBEDDING_SIGNATURES",
+    "SIGNATURES",
+    "EmbeddingBagModule",
+    "SparseLinearModule",
+    "convert",
+]
 
 
-class SparseLinearModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyped
+class _TextModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyped
+    """What both text models share: the trainable ``w``, ``b`` and the weight signatures.
+
+    Subclasses define ``_infer(idx, val)``, ``_train(idx, val, y, lr, l2)`` and the method
+    behind their fifth signature (``extra``), then call :meth:`_bind` from ``__init__``.
+    """
+
+    def _bind(self, w: np.ndarray, b: np.ndarray, *, extra: str, extra_sparse: bool) -> None:
+        self.dim, self.classes = (int(s) for s in w.shape)
+        self.w = tf.Variable(w.astype(np.float32), name="w")
+        self.b = tf.Variable(b.astype(np.float32), name="b")
+        d, c = self.dim, self.classes
+        sparse = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.float32)]
+        scalar = tf.TensorSpec([], tf.float32)
+        self.infer = tf.function(self._infer, input_signature=sparse)
+        self.train = tf.function(
+            self._train,
+            input_signature=[*sparse, tf.TensorSpec([None, c], tf.float32), scalar, scalar],
+        )
+        self.get_weights = tf.function(self._get_weights, input_signature=[])
+        extra_fn = tf.function(
+            getattr(self, f"_{extra}"), input_signature=sparse if extra_sparse else []
+        )
+        setattr(self, extra, extra_fn)
+        self.set_weights = tf.function(
+            self._set_weights,
+            input_signature=[tf.TensorSpec([d, c], tf.float32), tf.TensorSpec([c], tf.float32)],
+        )
+
+    def _get_weights(self) -> dict[str, Any]:
+        return {"w": self.w.read_value(), "b": self.b.read_value()}
+
+    def _set_weights(self, w: Any, b: Any) -> dict[str, Any]:
+        self.w.assign(w)
+        self.b.assign(b)
+        return {"ok": tf.constant(1, tf.int32)}
+
+
+class SparseLinearModule(_TextModule):
     """Sparse linear model with TF-IDF normalisation, exportable to TensorFlow Lite.
 
     Parameters
@@ -47,25 +94,9 @@ class SparseLinearModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyp
 
     def __init__(self, *, idf: np.ndarray, w: np.ndarray, b: np.ndarray, softmax: bool) -> None:
         super().__init__()
-        self.dim, self.classes = (int(s) for s in w.shape)
         self.softmax = softmax
         self.idf = tf.constant(idf.astype(np.float32))
-        self.w = tf.Variable(w.astype(np.float32), name="w")
-        self.b = tf.Variable(b.astype(np.float32), name="b")
-        d, c = self.dim, self.classes
-        sparse = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.float32)]
-        scalar = tf.TensorSpec([], tf.float32)
-        self.infer = tf.function(self._infer, input_signature=sparse)
-        self.train = tf.function(
-            self._train,
-            input_signature=[*sparse, tf.TensorSpec([None, c], tf.float32), scalar, scalar],
-        )
-        self.get_weights = tf.function(self._get_weights, input_signature=[])
-        self.constants = tf.function(self._constants, input_signature=[])
-        self.set_weights = tf.function(
-            self._set_weights,
-            input_signature=[tf.TensorSpec([d, c], tf.float32), tf.TensorSpec([c], tf.float32)],
-        )
+        self._bind(w, b, extra="constants", extra_sparse=False)
 
     def _normalise(self, idx: Any, val: Any) -> Any:
         v = val * tf.gather(self.idf, idx)
@@ -99,20 +130,112 @@ class SparseLinearModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyp
         self.b.assign_sub(lr * tf.reduce_sum(g, axis=0))
         return {"loss": loss}
 
-    def _get_weights(self) -> dict[str, Any]:
-        return {"w": self.w.read_value(), "b": self.b.read_value()}
-
     def _constants(self) -> dict[str, Any]:
         return {"idf": self.idf}
-
-    def _set_weights(self, w: Any, b: Any) -> dict[str, Any]:
-        self.w.assign(w)
-        self.b.assign(b)
-        return {"ok": tf.constant(1, tf.int32)}
 
 
 SIGNATURES: tuple[str, ...] = ("infer", "train", "get_weights", "set_weights", "constants")
 """Signatures of the shipped linear models, in export order."""
+
+
+class EmbeddingBagModule(_TextModule):
+    """Frozen int8 embedding bag over hashed words, trainable linear head, fixed temperature.
+
+    ``z = Σ_k a_k · scale[idx_k] · codes[idx_k] + sub_bias`` (``a``: the TF-IDF weights of
+    the input, ``val · idf[idx]`` L2-normalised) gives one logit per sub-label;
+    ``g = log(softmax(z) · aggregation)`` the log-probability of each label;
+    ``logits = (g · w + b) / temperature`` and ``probs = softmax(logits)``. Only ``w`` and
+    ``b`` are variables. The int8 rows are gathered *before* they are cast to float32, so
+    the converter cannot fold them into a float32 constant: one byte per encoder value.
+
+    Signatures (TensorFlow Lite builtin ops only): ``infer(idx, val) -> probs, logits``;
+    ``train(idx, val, y, lr, l2) -> loss`` (one SGD step of the head on the mean
+    cross-entropy of the calibrated probabilities plus ``l2/2 · ||w||²``, gradients by hand);
+    ``get_weights() -> w, b``; ``set_weights(w, b) -> ok``; ``explain(idx, val) -> terms``
+    (``[B, K, C]``: each input bucket's gradient-times-input share of each calibrated logit,
+    through the sub-label softmax and the head).
+
+    Parameters
+    ----------
+    idf, scale : numpy.ndarray
+        ``[H]`` float32 inverse document frequencies and encoder row scales.
+    codes : numpy.ndarray
+        ``[H, F]`` int8 encoder rows.
+    sub_bias : numpy.ndarray
+        ``[F]`` encoder intercepts.
+    aggregation : numpy.ndarray
+        ``[F, C]`` 0/1 sub-label → label matrix.
+    w, b : numpy.ndarray
+        Initial head ``[C, C]`` and ``[C]``.
+    temperature : float
+        Calibration temperature (> 0).
+    """
+
+    def __init__(
+        self,
+        *,
+        idf: np.ndarray,
+        codes: np.ndarray,
+        scale: np.ndarray,
+        sub_bias: np.ndarray,
+        aggregation: np.ndarray,
+        w: np.ndarray,
+        b: np.ndarray,
+        temperature: float,
+    ) -> None:
+        super().__init__()
+        self.idf = tf.constant(idf.astype(np.float32))
+        self.codes = tf.constant(codes.astype(np.int8))
+        self.scale = tf.constant(scale.astype(np.float32))
+        self.sub_bias = tf.constant(sub_bias.astype(np.float32))
+        self.aggregation = tf.constant(aggregation.astype(np.float32))
+        self.inv_t = tf.constant(np.float32(1.0 / temperature))
+        self._bind(w, b, extra="explain", extra_sparse=True)
+
+    def _terms(self, idx: Any, val: Any) -> Any:
+        v = val * tf.gather(self.idf, idx)
+        a = v / (tf.sqrt(tf.reduce_sum(v * v, axis=1, keepdims=True)) + 1e-12)
+        rows = tf.cast(tf.gather(self.codes, idx), tf.float32)  # [B, K, F]
+        return rows * tf.expand_dims(a * tf.gather(self.scale, idx), -1)
+
+    def _encode(self, idx: Any, val: Any) -> tuple[Any, Any, Any]:
+        """Per-bucket sub-label terms, sub-label probabilities, label log-probabilities."""
+        terms = self._terms(idx, val)
+        q = tf.nn.softmax(tf.reduce_sum(terms, axis=1) + self.sub_bias)  # [B, F]
+        g = tf.math.log(tf.matmul(q, self.aggregation) + 1e-12)  # [B, C]
+        return terms, q, g
+
+    def _logits(self, g: Any) -> Any:
+        return (tf.matmul(g, self.w) + self.b) * self.inv_t
+
+    def _infer(self, idx: Any, val: Any) -> dict[str, Any]:
+        logits = self._logits(self._encode(idx, val)[2])
+        return {"probs": tf.nn.softmax(logits), "logits": logits}
+
+    def _train(self, idx: Any, val: Any, y: Any, lr: Any, l2: Any) -> dict[str, Any]:
+        g = self._encode(idx, val)[2]
+        p = tf.nn.softmax(self._logits(g))
+        n = tf.cast(tf.shape(idx)[0], tf.float32)
+        ce = -tf.reduce_sum(y * tf.math.log(p + 1e-7)) / n
+        loss = ce + 0.5 * l2 * tf.reduce_sum(self.w * self.w)
+        grad = (p - y) * (self.inv_t / n)  # dLoss/d(g·w + b)
+        dw = tf.matmul(g, grad, transpose_a=True)
+        self.w.assign_sub(lr * (dw + l2 * self.w))
+        self.b.assign_sub(lr * tf.reduce_sum(grad, axis=0))
+        return {"loss": loss}
+
+    def _explain(self, idx: Any, val: Any) -> dict[str, Any]:
+        terms, q, g = self._encode(idx, val)
+        # d g_c / d z_f = A[f, c] q_f / P_c - q_f, with P_c = exp(g_c); through the head.
+        own = tf.matmul(tf.exp(g), self.aggregation, transpose_b=True)  # P of f's label
+        share = tf.expand_dims(q / (own + 1e-12), -1) * self.aggregation  # [B, F, C]
+        jac = share - tf.expand_dims(q, -1)  # [B, F, C]
+        through = tf.matmul(jac, self.w) * self.inv_t  # [B, F, C]
+        return {"terms": tf.matmul(terms, through)}  # [B, K, C]
+
+
+EMBEDDING_SIGNATURES: tuple[str, ...] = ("infer", "train", "get_weights", "set_weights", "explain")
+"""Signatures of the interest model (:class:`EmbeddingBagModule`), in export order."""
 
 
 def convert(module: Any, workdir: Path, *, signatures: Sequence[str] = SIGNATURES) -> bytes:

@@ -57,6 +57,11 @@ DATA_FILES: tuple[str, ...] = (
     "mbti/users.jsonl",
     "20news/train.jsonl",
     "20news/test.jsonl",
+    "reddit-top2013/train.jsonl",
+    "reddit-top2013/test.jsonl",
+    "reddit-top2013/labels.tsv",
+    "agnews-test/train.jsonl",
+    "agnews-test/test.jsonl",
 )
 """Corpus files (relative to the data folder) the benchmarks read."""
 

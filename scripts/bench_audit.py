@@ -347,12 +347,14 @@ def bench_behaviour(quick: bool) -> dict[str, Any]:
     import numpy as np
 
     from edge_client import EdgeProfiler
+    from edge_client.federated.news import NEWSGROUP_LABELS
     from edge_client.policy import Purpose
     from models import data
 
     profiler = EdgeProfiler(consent=[Purpose.PROFILING])
     taxonomy, engine = profiler.taxonomy, profiler.engine
-    node_of = dict(taxonomy.label_to_node)
+    # Each group's truth is the node of its interest label (comp.* are all Technology).
+    node_of = {g: taxonomy.label_to_node[label] for g, label in NEWSGROUP_LABELS.items()}
     allowed = sorted({n for n in node_of.values() if engine.is_interest_allowed(n)})
     posts = [p for p in data.load_news("test") if engine.is_interest_allowed(node_of[p.group])]
     rng = np.random.default_rng(0)

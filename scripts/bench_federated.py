@@ -175,7 +175,7 @@ def _policy_run(
 
 
 def _accuracy(model: Any, counts: list[Any], labels: np.ndarray) -> float:
-    """20-way accuracy of the interest model on ``counts`` (batched predictions)."""
+    """Top-1 accuracy of the interest model over its labels on ``counts`` (batched)."""
     hits = 0
     for i in range(0, len(counts), 256):
         probs = model.predict(counts[i : i + 256])

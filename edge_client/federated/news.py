@@ -2,10 +2,11 @@
 
 Same rules as ``models.data`` (the build scripts' reader, not shipped with the client):
 an author's text is the subject line plus the body without quoted lines (other people's
-words), the label is the post's group (one of the interest model's 20 labels), and only
-authors of the *train* split who never post in the *test* split are devices, exactly the
-authors the shipped interest model was trained on. The test split is for evaluation.
-Posts become feature counts as they are read (:func:`interest_examples`); no text is kept.
+words), the label is the interest-model label the post's group maps to
+(:data:`NEWSGROUP_LABELS`), and only authors of the *train* split who never post in the
+*test* split are devices, exactly the authors the shipped interest model was trained on. The
+test split is for evaluation. Posts become feature counts as they are read
+(:func:`interest_examples`); no text is kept.
 """
 
 from __future__ import annotations
@@ -17,10 +18,45 @@ from pathlib import Path
 
 from edge_client.federated.errors import FederatedError
 
-__all__ = ["NewsPost", "news_author_posts", "news_test_posts", "news_text", "strip_quotes"]
+__all__ = [
+    "NEWSGROUP_LABELS",
+    "NewsPost",
+    "news_author_posts",
+    "news_test_posts",
+    "news_text",
+    "strip_quotes",
+]
 
 NewsPost = tuple[str, str]
-"""``(text, group)``: what the author wrote and the post's newsgroup."""
+"""``(text, label)``: what the author wrote and the interest label of the post's newsgroup."""
+
+NEWSGROUP_LABELS: dict[str, str] = {
+    "alt.atheism": "religion",
+    "comp.graphics": "technology",
+    "comp.os.ms-windows.misc": "technology",
+    "comp.sys.ibm.pc.hardware": "technology",
+    "comp.sys.mac.hardware": "technology",
+    "comp.windows.x": "technology",
+    "misc.forsale": "shopping",
+    "rec.autos": "automotive",
+    "rec.motorcycles": "automotive",
+    "rec.sport.baseball": "sports",
+    "rec.sport.hockey": "sports",
+    "sci.crypt": "technology",
+    "sci.electronics": "technology",
+    "sci.med": "medical_health",
+    "sci.space": "science",
+    "soc.religion.christian": "religion",
+    "talk.politics.guns": "politics",
+    "talk.politics.mideast": "politics",
+    "talk.politics.misc": "politics",
+    "talk.religion.misc": "religion",
+}
+"""The interest-model label each of the 20 newsgroups maps to (its topic, in the taxonomy).
+
+Gun-policy debate (``talk.politics.guns``) is politics, not the firearms hobby; electronics
+design and cryptography are technology; ``misc.forsale`` is the only source of ``shopping``.
+"""
 
 
 def strip_quotes(text: str) -> str:
@@ -47,9 +83,10 @@ def _rows(root: str, split: str) -> Iterator[tuple[str, NewsPost]]:
                 row = json.loads(line)
                 author, group = str(row["author"]), str(row["group"])
                 text = news_text(str(row["subject"]), str(row["text"]))
+                label = NEWSGROUP_LABELS[group]
             except (ValueError, KeyError, TypeError):
                 raise FederatedError(f"{path}:{number}: malformed post record") from None
-            yield author, (text, group)
+            yield author, (text, label)
 
 
 @lru_cache(maxsize=2)
@@ -92,6 +129,6 @@ def news_test_posts(root: str) -> tuple[NewsPost, ...]:
     Returns
     -------
     tuple[NewsPost, ...]
-        ``(text, group)`` in file order.
+        ``(text, label)`` in file order.
     """
     return tuple(post for _, post in _rows(root, "test"))

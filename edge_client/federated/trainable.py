@@ -26,7 +26,7 @@ class FederatedModel(enum.Enum):
     STYLE = "style"
     """Decision style (``style.tflite``), from a person's texts."""
     INTERESTS = "interests"
-    """Interests over the 20 Newsgroups labels (``interests.tflite``), from labelled posts."""
+    """Interests (``interests.tflite``: its small head), from labelled posts."""
     RANKING = "ranking"
     """The selection ranking model (``ranking.tflite``), from feature rows and engagement."""
 

@@ -25,7 +25,7 @@ from edge_client.selection.errors import (
     RankingModelError,
     SelectionStateError,
 )
-from edge_client.selection.explain import Basis, FallbackCause
+from edge_client.selection.explain import Basis, Fallback, FallbackCause
 from edge_client.selection.feed import PersonalizedFeed
 from edge_client.selection.model import RankingModel, RankingSpec, load_ranking_model
 from edge_client.selection.result import Choice, Selection
@@ -39,6 +39,7 @@ __all__ = [
     "CatalogError",
     "CatalogItem",
     "Choice",
+    "Fallback",
     "FallbackCause",
     "FeedbackError",
     "PersonalizedFeed",

@@ -154,14 +154,21 @@ def compile_catalog(
             bool,
         ),
         default_variant=tuple(it.default_variant() for it in catalog.items),
-        default_sign=np.array([VARIANT_SIGN[it.default_variant()] for it in catalog.items],
-                              np.float32),
+        default_sign=np.array(
+            [VARIANT_SIGN[it.default_variant()] for it in catalog.items], np.float32
+        ),
         positions=MappingProxyType({it.id: i for i, it in enumerate(catalog.items)}),
         primary_label=tuple(taxonomy.path(it.categories[0]) for it in catalog.items),
     )
 
 
-def interest_vector(profile: Profile, nodes: tuple[str, ...], engine: PolicyEngine) -> Array:
+def interest_vector(
+    profile: Profile,
+    nodes: tuple[str, ...],
+    engine: PolicyEngine,
+    *,
+    taxonomy: Taxonomy | None = None,
+) -> Array:
     """Return the profile's allowed interest scores over ``nodes`` (forbidden ones are 0).
 
     Parameters
@@ -172,6 +179,9 @@ def interest_vector(profile: Profile, nodes: tuple[str, ...], engine: PolicyEngi
         The ranking model's interest nodes.
     engine : PolicyEngine
         Re-checks every interest, so a profile from elsewhere cannot carry a forbidden one.
+    taxonomy : Taxonomy, optional
+        When given, an interest in a finer node than the model's (a profile from elsewhere,
+        e.g. Sports > Baseball) counts for its nearest ancestor among ``nodes`` (Sports).
 
     Returns
     -------
@@ -181,11 +191,13 @@ def interest_vector(profile: Profile, nodes: tuple[str, ...], engine: PolicyEngi
     column = {node: j for j, node in enumerate(nodes)}
     u = np.zeros(len(nodes), np.float32)
     for interest in profile.interests:
+        if not (engine.is_interest_allowed(interest.id) and math.isfinite(interest.score)):
+            continue
         j = column.get(interest.id)
-        if j is not None and engine.is_interest_allowed(interest.id) and math.isfinite(
-            interest.score
-        ):
-            u[j] = max(0.0, min(1.0, interest.score))
+        if j is None and taxonomy is not None and interest.id in taxonomy.nodes:
+            j = next((column[a] for a in taxonomy.ancestors(interest.id) if a in column), None)
+        if j is not None:
+            u[j] = max(float(u[j]), 0.0, min(1.0, interest.score))
     return u
 
 
@@ -197,8 +209,9 @@ def style_signal(profile: Profile) -> float:
     return float(max(-1.0, min(1.0, 2.0 * analytical - 1.0)))
 
 
-def context_columns(compiled: CompiledCatalog, rows: npt.NDArray[np.intp], time: Array,
-                    device: Array) -> Array:
+def context_columns(
+    compiled: CompiledCatalog, rows: npt.NDArray[np.intp], time: Array, device: Array
+) -> Array:
     """Return ``[len(rows), 2]`` context affinities of items ``rows`` (0 for sensitive ones).
 
     Parameters

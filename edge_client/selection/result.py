@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge_client.selection.catalog import CatalogItem, Variant, VariantText
-from edge_client.selection.explain import FallbackCause
+from edge_client.selection.explain import Fallback, FallbackCause
 
 __all__ = ["Choice", "Selection"]
 
@@ -40,11 +40,19 @@ class Selection:
         Whether the profile was used.
     fallback : FallbackCause or None
         Why it was not, when it was not.
+    fallback_reason : Fallback or None
+        The same with the numbers (which policy minimum was missed, and by how much).
     """
 
     choices: tuple[Choice, ...]
     personalized: bool
     fallback: FallbackCause | None = None
+    fallback_reason: Fallback | None = None
+
+    @classmethod
+    def unpersonalized(cls, choices: tuple[Choice, ...], reason: Fallback) -> Selection:
+        """Return a selection that fell back to generic content for ``reason``."""
+        return cls(choices, False, reason.cause, reason)
 
     def explain(self) -> str:
         """Return one line per choice: ``id [variant]: reason``."""
@@ -55,9 +63,18 @@ class Selection:
         return {
             "personalized": self.personalized,
             "fallback": None if self.fallback is None else self.fallback.value,
+            "fallback_reason": (
+                None if self.fallback_reason is None else self.fallback_reason.text()
+            ),
             "choices": [
-                {"id": c.item.id, "variant": c.variant.value, "score": round(c.score, 6),
-                 "explored": c.explored, "personalized": c.personalized, "reason": c.reason}
+                {
+                    "id": c.item.id,
+                    "variant": c.variant.value,
+                    "score": round(c.score, 6),
+                    "explored": c.explored,
+                    "personalized": c.personalized,
+                    "reason": c.reason,
+                }
                 for c in self.choices
             ],
         }

@@ -20,12 +20,19 @@ from edge_client.behaviour.context import ContextAffinity
 from edge_client.errors import InputError
 from edge_client.policy.consent import ConsentState
 from edge_client.policy.engine import PolicyEngine
-from edge_client.policy.model import Fallback, Purpose, StoredItem, Trait
-from edge_client.profile import Profile
+from edge_client.policy.model import Fallback as FallbackMode
+from edge_client.policy.model import Purpose, StoredItem, Trait
+from edge_client.profile import MIN_INTEREST_SCORE, Profile
 from edge_client.selection.caps import eligible, pick
 from edge_client.selection.catalog import Catalog, Variant
 from edge_client.selection.errors import FeedbackError
-from edge_client.selection.explain import Basis, FallbackCause, ReasonInput, reason_text
+from edge_client.selection.explain import (
+    Basis,
+    Fallback,
+    FallbackCause,
+    ReasonInput,
+    reason_text,
+)
 from edge_client.selection.features import (
     DENSE_FEATURES,
     CompiledCatalog,
@@ -41,6 +48,7 @@ from edge_client.selection.scoring import Scored, score_pool, variant_of
 from edge_client.selection.state import Pending, SelectionState, TrainingExample
 from edge_client.selection.training import TrainingReport, train_examples
 from edge_client.taxonomy import Taxonomy
+from edge_client.text.language import TextLanguage
 
 __all__ = ["Selector"]
 
@@ -59,8 +67,10 @@ def _context_note(path: str, context: ContextAffinity, row: npt.NDArray[np.float
         where.append(f"in the {context.context.time_of_day.value}")
     if context.context.device is not None and device > 0:
         where.append(f"on your {context.context.device.value}")
-    return (f"Ranked higher now because you engage with {path} more {' and '.join(where)} "
-            "than at other times.")
+    return (
+        f"Ranked higher now because you engage with {path} more {' and '.join(where)} "
+        "than at other times."
+    )
 
 
 def _timestamp(now: datetime | None) -> float:
@@ -90,9 +100,16 @@ class Selector:
         Source of exploration randomness (inject a seeded one in tests).
     """
 
-    def __init__(self, engine: PolicyEngine, *, consent: ConsentState, taxonomy: Taxonomy,
-                 model: RankingModel | None = None, state: SelectionState | None = None,
-                 rng: np.random.Generator | None = None) -> None:
+    def __init__(
+        self,
+        engine: PolicyEngine,
+        *,
+        consent: ConsentState,
+        taxonomy: Taxonomy,
+        model: RankingModel | None = None,
+        state: SelectionState | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
         self.engine = engine
         self.consent = consent
         self.taxonomy = taxonomy
@@ -111,21 +128,44 @@ class Selector:
             self._compiled = compile_catalog(catalog, self._nodes, self.engine, self.taxonomy)
         return self._compiled
 
-    def _mode(self, profile: Profile) -> tuple[FallbackCause | None, bool]:
+    def _mode(self, profile: Profile) -> tuple[Fallback | None, bool]:
         rules = self.engine.personalization
         if not rules.enabled:
-            return FallbackCause.POLICY_OFF, False
+            return Fallback(FallbackCause.POLICY_OFF), False
         if not self.consent.allows(Purpose.PERSONALIZATION):
-            return FallbackCause.NO_CONSENT, False
+            return Fallback(FallbackCause.NO_CONSENT), False
         styled = Trait.DECISION_STYLE.value in profile.usable and self.engine.may_choose_variant(
-            words=profile.words, confidence=profile.decision_style.confidence)
+            words=profile.words, confidence=profile.decision_style.confidence
+        )
         if Trait.INTERESTS.value not in profile.usable:
-            return FallbackCause.NO_EVIDENCE, styled
+            return self._why_not(profile), styled
         return None, styled
 
-    def select(self, profile: Profile, catalog: Catalog, *, k: int, now: datetime | None = None,
-               record: bool = True, context: ContextAffinity | None = None,
-               control: bool = False) -> Selection:
+    def _why_not(self, profile: Profile) -> Fallback:
+        """The first interest rule of the policy that ``profile`` does not meet."""
+        rule = self.engine.policy.inference.interests
+        if profile.words > 0 and profile.language is not TextLanguage.ENGLISH:
+            return Fallback(FallbackCause.NOT_ENGLISH)
+        if not rule.allowed:
+            return Fallback(FallbackCause.INTERESTS_NOT_ALLOWED)
+        if profile.words < rule.min_words:
+            return Fallback(FallbackCause.TOO_FEW_WORDS, profile.words, rule.min_words)
+        required = max(rule.min_confidence, MIN_INTEREST_SCORE)
+        if profile.interest_confidence < required:
+            return Fallback(FallbackCause.LOW_CONFIDENCE, profile.interest_confidence, required)
+        return Fallback(FallbackCause.NOT_USABLE)
+
+    def select(
+        self,
+        profile: Profile,
+        catalog: Catalog,
+        *,
+        k: int,
+        now: datetime | None = None,
+        record: bool = True,
+        context: ContextAffinity | None = None,
+        control: bool = False,
+    ) -> Selection:
         """Pick up to ``k`` items for the person, with a variant and a reason each.
 
         Parameters
@@ -161,17 +201,22 @@ class Selector:
         self.state.prune(ts, rules, examples_ttl=self._examples_ttl())
         cause, styled = self._mode(profile)
         if control and cause is None:
-            cause, styled = FallbackCause.CONTROL_GROUP, False
-        if cause is not None and rules.fallback is Fallback.NONE:
-            return Selection((), False, cause)
+            cause, styled = Fallback(FallbackCause.CONTROL_GROUP), False
+        if cause is not None and rules.fallback is FallbackMode.NONE:
+            return Selection.unpersonalized((), cause)
         counts = self.state.counts(ts)
-        slots = max(0, min(k, rules.max_per_hour - counts.last_hour,
-                           rules.max_per_day - counts.last_day))
+        slots = max(
+            0, min(k, rules.max_per_hour - counts.last_hour, rules.max_per_day - counts.last_day)
+        )
         compiled = self.compile(catalog)
         pool = np.flatnonzero(eligible(compiled, self.state, rules, ts))
         if slots == 0 or pool.size == 0:
-            return Selection((), cause is None, cause)
-        u = interest_vector(profile, self._nodes, self.engine) if cause is None else None
+            return self._result((), cause)
+        u = (
+            interest_vector(profile, self._nodes, self.engine, taxonomy=self.taxonomy)
+            if cause is None
+            else None
+        )
         style = style_signal(profile) if styled else 0.0
         cols = None
         if u is not None and context is not None:
@@ -179,8 +224,16 @@ class Selector:
         scored = self._score(compiled, pool, u, style, cols)
         lifts = self._context_lift(scored.rows) if cols is not None else None
         choices = []
-        picks = pick(compiled, pool, scored.score, slots=slots, state=self.state, rules=rules,
-                     now=ts, rng=self.rng)
+        picks = pick(
+            compiled,
+            pool,
+            scored.score,
+            slots=slots,
+            state=self.state,
+            rules=rules,
+            now=ts,
+            rng=self.rng,
+        )
         for j, explored in picks:
             pos = int(pool[j])
             item = compiled.catalog.items[pos]
@@ -190,18 +243,40 @@ class Selector:
             x, sign = scored.rows[row], float(scored.sign[row])
             variant = variant_of(compiled, pos, sign)
             personal = u is not None and not item.sensitive
-            reason = self._reason(compiled, pos, u, explored=explored,
-                                  styled=styled and not item.sensitive, variant=variant,
-                                  cause=cause)
+            reason = self._reason(
+                compiled,
+                pos,
+                u,
+                explored=explored,
+                styled=styled and not item.sensitive,
+                variant=variant,
+                cause=cause,
+            )
             if lifts is not None and context is not None and lifts[row] >= _CONTEXT_NOTE_LOGIT:
-                reason = replace(reason, context_note=_context_note(
-                    compiled.primary_label[pos], context, x))
-            choices.append(Choice(item, variant, float(scored.score[j]), explored, personal,
-                                  reason_text(reason, profile)))
+                reason = replace(
+                    reason, context_note=_context_note(compiled.primary_label[pos], context, x)
+                )
+            choices.append(
+                Choice(
+                    item,
+                    variant,
+                    float(scored.score[j]),
+                    explored,
+                    personal,
+                    reason_text(reason, profile),
+                )
+            )
             if record:
-                self.state.record_impression(item.id, item.categories, ts,
-                                             Pending(tuple(x.tolist()), ts, personal))
-        return Selection(tuple(choices), cause is None, cause)
+                self.state.record_impression(
+                    item.id, item.categories, ts, Pending(tuple(x.tolist()), ts, personal)
+                )
+        return self._result(tuple(choices), cause)
+
+    @staticmethod
+    def _result(choices: tuple[Choice, ...], cause: Fallback | None) -> Selection:
+        if cause is None:
+            return Selection(choices, True)
+        return Selection.unpersonalized(choices, cause)
 
     def _context_lift(self, rows: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Return each row's logit from its context features (time of day, device)."""
@@ -211,9 +286,14 @@ class Selector:
         lift: npt.NDArray[np.float32] = rows[:, cols] @ v[[c - base for c in cols]]
         return lift
 
-    def _score(self, compiled: CompiledCatalog, pool: npt.NDArray[np.intp],
-               u: npt.NDArray[np.float32] | None, style: float,
-               context: npt.NDArray[np.float32] | None = None) -> Scored:
+    def _score(
+        self,
+        compiled: CompiledCatalog,
+        pool: npt.NDArray[np.intp],
+        u: npt.NDArray[np.float32] | None,
+        style: float,
+        context: npt.NDArray[np.float32] | None = None,
+    ) -> Scored:
         limit = max(1, self.engine.personalization.fatigue_after_impressions)
         full = np.zeros(len(compiled.catalog.items), np.float32)
         for item_id, (streak, _) in self.state.streaks.items():
@@ -222,11 +302,13 @@ class Selector:
                 full[pos] = streak / limit
         fatigue = full[pool]
         u_vec = u if u is not None else np.zeros(len(self._nodes), np.float32)
-        return score_pool(self.model, compiled, pool, u_vec, style=style, fatigue=fatigue,
-                          context=context)
+        return score_pool(
+            self.model, compiled, pool, u_vec, style=style, fatigue=fatigue, context=context
+        )
 
-    def scores(self, profile: Profile, catalog: Catalog, *,
-               context: ContextAffinity | None = None) -> npt.NDArray[np.float32]:
+    def scores(
+        self, profile: Profile, catalog: Catalog, *, context: ContextAffinity | None = None
+    ) -> npt.NDArray[np.float32]:
         """Return the model's score of every item as :meth:`select` would rank it.
 
         Policy exclusions apply (forbidden categories score NaN; so does everything when the
@@ -250,10 +332,14 @@ class Selector:
         compiled = self.compile(catalog)
         out = np.full(len(catalog), np.nan, np.float32)
         cause, styled = self._mode(profile)
-        if cause is not None and self.engine.personalization.fallback is Fallback.NONE:
+        if cause is not None and self.engine.personalization.fallback is FallbackMode.NONE:
             return out
         pool = np.flatnonzero(compiled.allowed)
-        u = interest_vector(profile, self._nodes, self.engine) if cause is None else None
+        u = (
+            interest_vector(profile, self._nodes, self.engine, taxonomy=self.taxonomy)
+            if cause is None
+            else None
+        )
         cols = None
         if u is not None and context is not None:
             cols = context_columns(compiled, pool, context.time, context.device)
@@ -261,9 +347,17 @@ class Selector:
         out[pool] = self._score(compiled, pool, u, style, cols).score
         return out
 
-    def _reason(self, compiled: CompiledCatalog, pos: int, u: npt.NDArray[np.float32] | None,
-                *, explored: bool, styled: bool, variant: Variant,
-                cause: FallbackCause | None) -> ReasonInput:
+    def _reason(
+        self,
+        compiled: CompiledCatalog,
+        pos: int,
+        u: npt.NDArray[np.float32] | None,
+        *,
+        explored: bool,
+        styled: bool,
+        variant: Variant,
+        cause: Fallback | None,
+    ) -> ReasonInput:
         item = compiled.catalog.items[pos]
         basis, path, score, broader = Basis.POPULAR, None, 0.0, None
         if explored:
@@ -277,15 +371,25 @@ class Selector:
                 basis, path, score = Basis.INTEREST, self.taxonomy.path(self._nodes[j]), float(u[j])
                 if compiled.membership[pos, j] < 1.0:
                     broader = compiled.primary_label[pos]
-        return ReasonInput(basis, variant, styled, item.sponsored, path, score,
-                           self.engine.personalization.exploration_share, cause, broader)
+        return ReasonInput(
+            basis,
+            variant,
+            styled,
+            item.sponsored,
+            path,
+            score,
+            self.engine.personalization.exploration_share,
+            cause,
+            broader,
+        )
 
     # feedback and on-device training -------------------------------------------------
     def _examples_ttl(self) -> float:
         return self.engine.retention_ttl(StoredItem.TRAINING_EXAMPLES).total_seconds()
 
-    def feedback(self, item_id: str, *, engaged: bool, dismissed: bool = False,
-                 now: datetime | None = None) -> bool:
+    def feedback(
+        self, item_id: str, *, engaged: bool, dismissed: bool = False, now: datetime | None = None
+    ) -> bool:
         """Record what the person did with a shown item.
 
         Engagement resets the item's fatigue; a dismissal suppresses it for the policy's
@@ -319,16 +423,23 @@ class Selector:
         if pending is None:
             raise FeedbackError("feedback for an item that was not shown in the last 24 hours")
         self.state.record_outcome(item_id, engaged=engaged, dismissed=dismissed, at=ts)
-        keep = (StoredItem.TRAINING_EXAMPLES in self.engine.retention.keep
-                and self._examples_ttl() > 0)
+        keep = (
+            StoredItem.TRAINING_EXAMPLES in self.engine.retention.keep and self._examples_ttl() > 0
+        )
         if not (pending.personalized and keep and self.consent.allows(Purpose.PERSONALIZATION)):
             return False
         self.state.examples.append(TrainingExample(pending.x, 1.0 if engaged else 0.0, ts))
         return True
 
-    def train_from_feedback(self, *, learning_rate: float = 0.5, l2: float = 0.01,
-                            epochs: int = 3, batch_size: int = 32,
-                            only_new: bool = True) -> TrainingReport:
+    def train_from_feedback(
+        self,
+        *,
+        learning_rate: float = 0.5,
+        l2: float = 0.01,
+        epochs: int = 3,
+        batch_size: int = 32,
+        only_new: bool = True,
+    ) -> TrainingReport:
         """Train the ranking model on the local examples with its own ``train`` signature.
 
         Parameters
@@ -359,7 +470,13 @@ class Selector:
             self.state.examples = []
             self.consent.check(Purpose.PERSONALIZATION)  # raises ConsentError with the reason
         chosen = [e for e in self.state.examples if not (only_new and e.trained)]
-        report = train_examples(self.model, chosen, learning_rate=learning_rate, l2=l2,
-                                epochs=epochs, batch_size=batch_size)
+        report = train_examples(
+            self.model,
+            chosen,
+            learning_rate=learning_rate,
+            l2=l2,
+            epochs=epochs,
+            batch_size=batch_size,
+        )
         self.state.examples = [TrainingExample(e.x, e.y, e.at, True) for e in self.state.examples]
         return report

@@ -32,6 +32,9 @@ COUNTS_CODEC_VERSION = 1
 """Version of the encoded form written by :func:`counts_to_dict`."""
 
 _SCALARS = ("words", "sentences", "letters", "exclamations", "questions", "emoji")
+# Added after version 1 was first written: absent in older stores, read as 0 (the language
+# check then rests on the hashed English words and function-word hits, which are stored).
+_OPTIONAL_SCALARS = ("foreign_words", "symbols")
 _BAGS = ("unigrams", "bigrams")
 _KEY_MAX = 2**32 - 1
 
@@ -65,7 +68,7 @@ def counts_to_dict(counts: TextCounts) -> dict[str, Any]:
         (such counts could not be decoded again).
     """
     encoded: dict[str, Any] = {"v": COUNTS_CODEC_VERSION}
-    for name in _SCALARS:
+    for name in (*_SCALARS, *_OPTIONAL_SCALARS):
         encoded[name] = _count(getattr(counts, name), "profile", name)
     categories = [float(x) for x in np.asarray(counts.categories, dtype=np.float64).tolist()]
     if len(categories) != len(CATEGORY_NAMES):
@@ -116,6 +119,7 @@ def counts_from_dict(data: object, *, section: str = "profile") -> TextCounts:
             f"(this library reads version {COUNTS_CODEC_VERSION})"
         )
     scalars = {name: _count(_field(data, name, section), section, name) for name in _SCALARS}
+    scalars.update({name: _count(data.get(name, 0.0), section, name) for name in _OPTIONAL_SCALARS})
     raw_categories = _list(data, "categories", section)
     if len(raw_categories) != len(CATEGORY_NAMES):
         raise SectionFormatError(
@@ -171,9 +175,7 @@ def _count(value: object, section: str, name: str) -> float:
         )
     number = float(value)
     if not math.isfinite(number) or number < 0.0:
-        raise SectionFormatError(
-            f"section {section!r}: field {name!r} must be a finite count >= 0"
-        )
+        raise SectionFormatError(f"section {section!r}: field {name!r} must be a finite count >= 0")
     return number
 
 

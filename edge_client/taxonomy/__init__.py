@@ -13,6 +13,6 @@ with their reasons are documented in ``edge_client/assets/TAXONOMY_NOTICE.md``.
 from __future__ import annotations
 
 from edge_client.taxonomy.loader import load_taxonomy
-from edge_client.taxonomy.model import InterestNode, SpecialCategory, Taxonomy
+from edge_client.taxonomy.model import InterestNode, NodeSource, SpecialCategory, Taxonomy
 
-__all__ = ["InterestNode", "SpecialCategory", "Taxonomy", "load_taxonomy"]
+__all__ = ["InterestNode", "NodeSource", "SpecialCategory", "Taxonomy", "load_taxonomy"]

@@ -10,7 +10,13 @@ from importlib import resources
 from typing import Any
 
 from edge_client.errors import TaxonomyError
-from edge_client.taxonomy.model import InterestNode, SpecialCategory, Taxonomy, _find_cycle
+from edge_client.taxonomy.model import (
+    InterestNode,
+    NodeSource,
+    SpecialCategory,
+    Taxonomy,
+    _find_cycle,
+)
 
 __all__ = ["load_taxonomy"]
 
@@ -165,6 +171,14 @@ def _parse_node(
         raise TaxonomyError(f"{source}: {where}.special_reason: required when special is set")
     if special is None and reason is not None:
         raise TaxonomyError(f"{source}: {where}.special_reason: must be null when special is")
+    origin = item.get("source", NodeSource.IAB.value)
+    try:
+        node_source = NodeSource(origin)
+    except ValueError:
+        allowed = ", ".join(repr(s.value) for s in NodeSource)
+        raise TaxonomyError(
+            f"{source}: {where}.source: unknown source {origin!r} (allowed: {allowed})"
+        ) from None
     return InterestNode(
         id=node_id,
         label=label,
@@ -172,6 +186,7 @@ def _parse_node(
         tier=tier,
         special=special,
         special_reason=reason,
+        source=node_source,
     )
 
 

@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 from edge_client.errors import TaxonomyError
 
-__all__ = ["InterestNode", "SpecialCategory", "Taxonomy"]
+__all__ = ["InterestNode", "NodeSource", "SpecialCategory", "Taxonomy"]
 
 
 class SpecialCategory(str, Enum):
@@ -33,6 +33,15 @@ class SpecialCategory(str, Enum):
     BIOMETRIC = "biometric"
     HEALTH = "health"
     SEX_LIFE_ORIENTATION = "sex_life_orientation"
+
+
+class NodeSource(str, Enum):
+    """Where a taxonomy node comes from."""
+
+    IAB = "iab-3.1"
+    """IAB Tech Lab Content Taxonomy 3.1 (id, parent and name as published)."""
+    PROJECT = "edge-profiler"
+    """Added by this project where IAB 3.1 has no node (ids start with ``EP-``)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,8 @@ class InterestNode:
         :meth:`Taxonomy.special_category`.
     special_reason : str or None
         One line saying why the node is marked; set exactly when ``special`` is.
+    source : NodeSource
+        Whether the node is IAB's or one this project added where IAB has none.
     """
 
     id: str
@@ -62,6 +73,7 @@ class InterestNode:
     tier: int
     special: SpecialCategory | None
     special_reason: str | None = None
+    source: NodeSource = NodeSource.IAB
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Running counts of text signals, and the features and CDI computed from them.
 
 A :class:`TextCounts` holds only counts: words, sentences, letters, ``!``/``?``/emoji,
-psycholinguistic category hits, and hashed unigram/bigram counts. Counts add, so a profile
+psycholinguistic category hits, hashed unigram/bigram counts, and two counts that tell
+whether the text is English prose (words in other scripts, code and markup symbols; see
+:mod:`edge_client.text.language`). Counts add, so a profile
 built from fifty short posts equals the profile of one essay made of the same sentences,
 and no text has to be kept to update a profile. Bigrams never cross a sentence end, which
 is what makes that equality exact.
@@ -9,6 +11,7 @@ is what makes that equality exact.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain
@@ -18,7 +21,7 @@ import numpy.typing as npt
 
 from edge_client.text.hashing import count_bigrams, count_unigrams, hash_token
 from edge_client.text.lexicon import CATEGORY_NAMES, Lexicon, load_lexicon
-from edge_client.text.tokenizer import TokenKind, kind_of, scan
+from edge_client.text.tokenizer import TokenKind, kind_of, normalise, scan_normalised
 
 __all__ = [
     "CDI_NEGATIVE",
@@ -66,7 +69,8 @@ class TextCounts:
     Attributes
     ----------
     words : float
-        Word and number tokens (the denominator of every percentage).
+        Word and number tokens (the denominator of every percentage). In scripts written
+        without spaces each character is a word (see :mod:`edge_client.text.tokenizer`).
     sentences : float
         Sentences (a text's end closes its last sentence).
     letters : float
@@ -77,6 +81,13 @@ class TextCounts:
         Hits per category of :data:`edge_client.text.lexicon.CATEGORY_NAMES`.
     unigrams, bigrams : dict of int to float
         Hashed n-gram counts (32-bit CRC keys); never the n-grams themselves.
+    foreign_words : float
+        Word tokens whose first letter is not in the Latin script (Cyrillic, Greek, Arabic,
+        Han, kana, Thai, ...): part of ``words``.
+    symbols : float
+        Characters typical of code and markup (braces, brackets, parentheses, ``<>;=|&^~$#_*``
+        and backslashes) outside URLs,
+        e-mail addresses and placeholders.
     """
 
     words: float = 0.0
@@ -90,6 +101,8 @@ class TextCounts:
     )
     unigrams: dict[int, float] = field(default_factory=dict)
     bigrams: dict[int, float] = field(default_factory=dict)
+    foreign_words: float = 0.0
+    symbols: float = 0.0
 
     def add(self, other: TextCounts) -> None:
         """Add another text's counts to these, in place."""
@@ -104,6 +117,8 @@ class TextCounts:
             self.categories = self.categories + other.categories
             self.unigrams = dict(other.unigrams)
             self.bigrams = dict(other.bigrams)
+            self.foreign_words += other.foreign_words
+            self.symbols += other.symbols
             return
         self.words += other.words
         self.sentences += other.sentences
@@ -112,6 +127,8 @@ class TextCounts:
         self.questions += other.questions
         self.emoji += other.emoji
         self.categories += other.categories
+        self.foreign_words += other.foreign_words
+        self.symbols += other.symbols
         for mine, theirs in ((self.unigrams, other.unigrams), (self.bigrams, other.bigrams)):
             get = mine.get
             for key, count in theirs.items():
@@ -131,6 +148,8 @@ class TextCounts:
         self.questions *= factor
         self.emoji *= factor
         self.categories *= factor
+        self.foreign_words *= factor
+        self.symbols *= factor
         for bag in (self.unigrams, self.bigrams):
             for key in list(bag):
                 value = bag[key] * factor
@@ -151,6 +170,8 @@ class TextCounts:
             self.categories.copy(),
             dict(self.unigrams),
             dict(self.bigrams),
+            self.foreign_words,
+            self.symbols,
         )
 
 
@@ -177,9 +198,11 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
     get = cache.get
     # One cached lookup per token gives (hash, categories, kind code, letters); the rest
     # is counted in bulk.
-    infos = [get(tok) or _token_info(lex, cache, tok) for tok in scan(text)]
+    normalised = normalise(text)
+    symbols = float(len(_SYMBOL_RE.findall(normalised)))
+    infos = [get(tok) or _token_info(lex, cache, tok) for tok in scan_normalised(normalised)]
     if not infos:
-        return TextCounts()
+        return TextCounts(symbols=symbols)
     hashes, cat_lists, kinds, letters = zip(*infos, strict=True)
     code = np.array(kinds, np.int8)
     ends = code >= _END
@@ -198,8 +221,10 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
     categories = np.bincount(
         np.fromiter(chain.from_iterable(cat_lists), np.intp), minlength=len(CATEGORY_NAMES)
     ).astype(np.float64)
+    foreign = int(np.count_nonzero(code == _FOREIGN))
+    others = int(np.count_nonzero(code == _OTHER))  # placeholders: "<url>" holds two symbols
     return TextCounts(
-        words=float(np.count_nonzero(code == _WORD)),
+        words=float(np.count_nonzero(code == _WORD) + foreign),
         sentences=float(sentences),
         letters=float(sum(letters)),
         exclamations=float(np.count_nonzero(code == _EXCL)),
@@ -208,10 +233,14 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
         categories=categories,
         unigrams=unigrams,
         bigrams=pairs,
+        foreign_words=float(foreign),
+        symbols=max(0.0, symbols - 2.0 * others),
     )
 
 
-_WORD, _EMOJI, _OTHER, _END, _EXCL, _QUEST = 0, 1, 2, 3, 4, 5
+# Kind codes; every code >= _END ends a sentence.
+_WORD, _FOREIGN, _EMOJI, _OTHER, _END, _EXCL, _QUEST = 0, 1, 2, 3, 4, 5, 6
+_SYMBOL_RE = re.compile(r"[{}\[\]()<>;=|&\\^~$#_*]")
 _BREAK = 1 << 32
 _TokenInfo = tuple[int, tuple[int, ...], int, int]
 _CACHES: dict[int, dict[str, _TokenInfo]] = {}
@@ -235,7 +264,8 @@ def _token_info(lex: Lexicon, cache: dict[str, _TokenInfo], tok: str) -> _TokenI
     elif kind is TokenKind.QUESTION:
         info = (hash_token("?"), (), _QUEST, 0)
     elif kind is TokenKind.WORD:
-        info = (hash_token(tok), lex.lookup(tok), _WORD, len(tok))
+        code = _WORD if _is_latin(tok[0]) else _FOREIGN
+        info = (hash_token(tok), lex.lookup(tok), code, len(tok))
     elif kind is TokenKind.NUMBER:
         info = (hash_token(tok), lex.lookup(tok), _WORD, 0)  # numbers count as words
     elif kind is TokenKind.EMOJI:
@@ -244,6 +274,23 @@ def _token_info(lex: Lexicon, cache: dict[str, _TokenInfo], tok: str) -> _TokenI
         info = (hash_token(tok), (), _OTHER, 0)
     cache[tok] = info
     return info
+
+
+def _is_latin(first: str) -> bool:
+    """Whether a word's first letter is in the Latin script.
+
+    ASCII, Latin-1, Latin Extended A/B, IPA, Latin Extended Additional/C/D/E and fullwidth
+    Latin count as Latin.
+    """
+    point = ord(first)
+    return (
+        point < 0x2B0
+        or 0x1E00 <= point <= 0x1EFF
+        or 0x2C60 <= point <= 0x2C7F
+        or 0xA720 <= point <= 0xA7FF
+        or 0xAB30 <= point <= 0xAB6F
+        or 0xFF21 <= point <= 0xFF5A
+    )
 
 
 def cdi(counts: TextCounts) -> float:

@@ -6,6 +6,14 @@ whole (``don't``, ``i'm``), replaces URLs and e-mail addresses by the placeholde
 already present in the text (``<url>``, ``<type>``), splits emoji into tokens of their own
 and marks sentence ends. It never raises on odd input: any ``str`` tokenizes, the empty
 string to nothing.
+
+Scripts written without spaces between words (Han, Hiragana, Katakana, Bopomofo, Thai, Lao,
+Tibetan, Myanmar, Khmer) give **one word token per character**, with any combining marks
+(Thai vowel and tone marks, kana voicing marks) attached to the character before them. This
+is how word processors count Chinese and Japanese, where a character is about a morpheme; for
+Thai and its neighbours, which word processors segment with a dictionary, it over-counts
+(about three to four characters make a word) but stays stable and additive. Text without
+such characters tokenizes exactly as before the rule existed.
 """
 
 from __future__ import annotations
@@ -14,7 +22,18 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Token", "TokenKind", "iter_sentences", "kind_of", "normalise", "scan", "tokenize"]
+__all__ = [
+    "NO_SPACE_LETTERS",
+    "NO_SPACE_MARKS",
+    "Token",
+    "TokenKind",
+    "iter_sentences",
+    "kind_of",
+    "normalise",
+    "scan",
+    "scan_normalised",
+    "tokenize",
+]
 
 
 class TokenKind(Enum):
@@ -58,13 +77,38 @@ _APOSTROPHE_CHARS = ("\u2019", "\u2018", "\u02bc", "`", "\u00b4")
 # Emoji and pictographs: the main emoji blocks, dingbats, symbols, arrows.
 _EMOJI = "\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff"
 
+# Letters of the scripts written without spaces (each is a word of its own), and the
+# combining marks that belong to the letter before them. Generated from Unicode 14 letter
+# (L*) and mark (Mn, Mc) categories of the Thai, Lao, Tibetan, Myanmar, Khmer, Khmer
+# Symbols, kana, Bopomofo and CJK ideograph blocks; tests check every entry's category.
+NO_SPACE_LETTERS = (
+    "\u0e01-\u0e30\u0e32-\u0e33\u0e40-\u0e46\u0e81-\u0e82\u0e84\u0e86-\u0e8a\u0e8c-\u0ea3"
+    "\u0ea5\u0ea7-\u0eb0\u0eb2-\u0eb3\u0ebd\u0ec0-\u0ec4\u0ec6\u0edc-\u0edf\u0f00\u0f40-\u0f47"
+    "\u0f49-\u0f6c\u0f88-\u0f8c\u1000-\u102a\u103f\u1050-\u1055\u105a-\u105d\u1061"
+    "\u1065-\u1066\u106e-\u1070\u1075-\u1081\u108e\u1780-\u17b3\u17d7\u17dc\u3041-\u3096"
+    "\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3105-\u312f\u31a0-\u31bf\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufa6d\ufa70-\ufad9\uff66-\uff9f"
+    "\U00020000-\U0002a6df\U0002a700-\U0002b738\U0002b740-\U0002b81d\U0002b820-\U0002cea1"
+    "\U0002ceb0-\U0002ebe0\U0002f800-\U0002fa1d\U00030000-\U0003134a"
+)
+"""Character ranges (regex class syntax) of letters that are one word each."""
+NO_SPACE_MARKS = (
+    "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ecd\u0f18-\u0f19\u0f35"
+    "\u0f37\u0f39\u0f3e-\u0f3f\u0f71-\u0f84\u0f86-\u0f87\u0f8d-\u0f97\u0f99-\u0fbc\u0fc6"
+    "\u102b-\u103e\u1056-\u1059\u105e-\u1060\u1062-\u1064\u1067-\u106d\u1071-\u1074"
+    "\u1082-\u108d\u108f\u109a-\u109d\u17b4-\u17d3\u17dd\u3099-\u309a"
+)
+"""Character ranges of the combining marks that stay with the letter before them."""
+
 _URL_RE = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"]+")
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # One pattern without groups (findall is fastest that way); the kind of a match follows
-# from its first character. ASCII words come first: they are most tokens.
+# from its first character. ASCII words come first: they are most tokens. A letter of a
+# script without spaces is a token of its own (with its marks); other letters form words.
 _TOKEN_RE = re.compile(
     r"[a-z]+(?:'[a-z]+)*(?![^\W\d_])"
-    r"|[^\W\d_]+(?:['\-][^\W\d_]+)*"
+    rf"|[{NO_SPACE_LETTERS}][{NO_SPACE_MARKS}]*"
+    rf"|[^\W\d_{NO_SPACE_LETTERS}]+(?:['\-][^\W\d_{NO_SPACE_LETTERS}]+)*"
     r"|\d+(?:[.,]\d+)*"
     r"|<[a-z_]{1,20}>"
     rf"|[{_EMOJI}]"
@@ -111,6 +155,11 @@ def scan(text: str) -> list[str]:
         breaks come out as they are (sentence ends).
     """
     return _TOKEN_RE.findall(normalise(text))
+
+
+def scan_normalised(normalised: str) -> list[str]:
+    """Split text already passed through :func:`normalise` into token strings."""
+    return _TOKEN_RE.findall(normalised)
 
 
 _FIRST_CHAR_KINDS = {

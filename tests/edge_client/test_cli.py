@@ -60,7 +60,7 @@ def test_jsonl_one_profile_per_line_in_order(tmp_path: Path) -> None:
     assert rows[0]["id"] == "a" and rows[0]["words"] == 26
     assert "error" in rows[1] and "in.jsonl:2" in err
     assert rows[2]["evidence"] == "none" and rows[2]["decision_style"]["analytical"] is None
-    assert rows[3]["interests"][0]["label"] == "Sports > Baseball"
+    assert rows[3]["interests"][0]["label"] == "Sports"
 
 
 def test_binary_file_is_a_clear_error(tmp_path: Path) -> None:

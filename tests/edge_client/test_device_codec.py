@@ -16,6 +16,7 @@ from edge_client.text.features import TextCounts, extract
 TEXTS = (
     "I compared the specifications of both engines before buying. Was it worth it?",
     "Honestly I just loved it!!! My friends said it felt amazing 😍 and I agree.",
+    "My friend wrote 你好 on the box (and a smiley: {^_^}).",
 )
 
 
@@ -28,7 +29,8 @@ def _counts() -> TextCounts:
 
 
 def _assert_equal(a: TextCounts, b: TextCounts) -> None:
-    for name in ("words", "sentences", "letters", "exclamations", "questions", "emoji"):
+    scalars = ("words", "sentences", "letters", "exclamations", "questions", "emoji")
+    for name in (*scalars, "foreign_words", "symbols"):
         assert getattr(a, name) == getattr(b, name), name
     np.testing.assert_array_equal(a.categories, b.categories)
     assert a.unigrams == b.unigrams
@@ -123,3 +125,13 @@ def test_encoder_refuses_counts_that_cannot_be_decoded() -> None:
     counts.unigrams[-5] = 1.0
     with pytest.raises(SectionFormatError, match="hash key"):
         counts_to_dict(counts)
+
+
+def test_counts_stored_before_the_language_fields_still_load() -> None:
+    """A stored profile without foreign_words/symbols (older version) loads them as 0."""
+    encoded = counts_to_dict(_counts())
+    assert encoded["foreign_words"] > 0 and encoded["symbols"] > 0
+    del encoded["foreign_words"], encoded["symbols"]
+    restored = counts_from_dict(encoded)
+    assert restored.foreign_words == 0.0 and restored.symbols == 0.0
+    assert restored.words == _counts().words

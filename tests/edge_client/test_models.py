@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from edge_client.errors import ModelError
-from edge_client.models import LiteModel, ModelName, default_model_dir, load_model
+from edge_client.models import Architecture, LiteModel, ModelName, default_model_dir, load_model
 from edge_client.runtime import runtime_info
 from edge_client.text.features import extract
 
@@ -20,14 +20,50 @@ EMOTIONAL = "I love you all so much, I'm crying happy tears right now!! \U0001f6
 
 @pytest.mark.parametrize("name", list(ModelName))
 def test_model_files_are_small_and_have_signatures(name: ModelName) -> None:
-    """Each shipped model is at most 2 MB and exposes the five signatures."""
+    """Each shipped model is at most 2 MB (10^6 bytes each) and exposes its five signatures."""
     path = default_model_dir() / f"{name.value}.tflite"
-    assert path.stat().st_size <= 2 * 1024 * 1024
+    assert path.stat().st_size <= 2_000_000
     model = load_model(name)
     weights = model.get_weights()
     assert set(weights) == {"w", "b"}
-    assert weights["w"].shape == (model.spec.hash_dim, len(model.spec.labels))
+    assert weights["b"].shape == (len(model.spec.labels),)
+
+
+def test_style_model_is_sparse_linear() -> None:
+    """The decision-style model has one weight per bucket and exposes its IDF."""
+    model = load_model(ModelName.STYLE)
+    assert model.spec.architecture is Architecture.SPARSE_LINEAR
+    assert model.get_weights()["w"].shape == (model.spec.hash_dim, 1)
     assert model.idf().shape == (model.spec.hash_dim,)
+
+
+def test_interest_model_trains_only_a_small_head() -> None:
+    """The interest model is a frozen encoder with a head of at most 16,000 float32 values."""
+    model = load_model(ModelName.INTERESTS)
+    assert model.spec.architecture is Architecture.EMBEDDING_BAG
+    weights = model.get_weights()
+    assert sum(w.size for w in weights.values()) <= 16_000
+    assert weights["w"].shape[1] == len(model.spec.labels)
+    assert 0.2 < model.spec.temperature < 5.0
+    with pytest.raises(ModelError, match="IDF"):
+        model.idf()
+
+
+def test_interest_terms_name_the_words_behind_an_interest() -> None:
+    """The explain signature gives each word's push on each label; sports words push sports."""
+    from edge_client.text.hashing import hash_token
+
+    model = load_model(ModelName.INTERESTS)
+    counts = extract("The pitcher threw a no-hitter and the Yankees won in the ninth inning.")
+    idx, terms = model.terms(counts)
+    assert terms.shape == (len(idx), len(model.spec.labels))
+    sports = terms[:, model.spec.labels.index("sports")]
+    dim = model.spec.hash_dim
+    top = {int(idx[j]) for j in np.argsort(-sports)[:4]}
+    assert top & {hash_token(w) & (dim - 1) for w in ("pitcher", "inning", "yankees")}
+    assert sports.sum() > 0
+    empty_idx, empty = model.terms(extract(""))
+    assert empty_idx.size == 0 and empty.shape == (0, len(model.spec.labels))
 
 
 @pytest.mark.parametrize("name", list(ModelName))
@@ -52,14 +88,26 @@ def test_style_model_separates_clear_cases() -> None:
 
 
 def test_interest_model_outputs_a_distribution() -> None:
-    """The interest head is a softmax over the taxonomy's labels and finds baseball."""
+    """The interest head is a softmax over the taxonomy's labels and finds sports."""
     model = load_model(ModelName.INTERESTS)
     probs = model.predict(
         [extract("The pitcher threw a no-hitter and the Yankees won in the ninth inning.")]
     )
     assert probs.shape == (1, len(model.spec.labels))
     assert probs.sum() == pytest.approx(1.0, abs=1e-5)
-    assert model.spec.labels[int(probs.argmax())] == "rec.sport.baseball"
+    assert model.spec.labels[int(probs.argmax())] == "sports"
+
+
+def test_interest_head_trains_on_device() -> None:
+    """The interest model's train signature moves its head, and only its head."""
+    model = load_model(ModelName.INTERESTS)
+    counts = [extract("Our new puppy chews everything; the vet says crate training helps.")] * 4
+    target = np.zeros((4, len(model.spec.labels)), np.float32)
+    target[:, model.spec.labels.index("travel")] = 1.0  # an arbitrary label to learn
+    before = model.predict(counts[:1])[0, model.spec.labels.index("travel")]
+    losses = [model.train_step(counts, target, learning_rate=1.0) for _ in range(5)]
+    assert losses[-1] < losses[0]
+    assert model.predict(counts[:1])[0, model.spec.labels.index("travel")] > before
 
 
 def test_train_signature_learns_on_device() -> None:

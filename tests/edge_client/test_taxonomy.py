@@ -11,39 +11,39 @@ from typing import Any
 import pytest
 
 from edge_client.errors import EdgeProfilerError, TaxonomyError
-from edge_client.taxonomy import InterestNode, SpecialCategory, Taxonomy, load_taxonomy
-
-NEWSGROUPS = (
-    "alt.atheism",
-    "comp.graphics",
-    "comp.os.ms-windows.misc",
-    "comp.sys.ibm.pc.hardware",
-    "comp.sys.mac.hardware",
-    "comp.windows.x",
-    "misc.forsale",
-    "rec.autos",
-    "rec.motorcycles",
-    "rec.sport.baseball",
-    "rec.sport.hockey",
-    "sci.crypt",
-    "sci.electronics",
-    "sci.med",
-    "sci.space",
-    "soc.religion.christian",
-    "talk.politics.guns",
-    "talk.politics.mideast",
-    "talk.politics.misc",
-    "talk.religion.misc",
+from edge_client.taxonomy import (
+    InterestNode,
+    NodeSource,
+    SpecialCategory,
+    Taxonomy,
+    load_taxonomy,
 )
-SPECIAL_GROUPS = {
-    "alt.atheism": SpecialCategory.RELIGIOUS_PHILOSOPHICAL_BELIEFS,
-    "soc.religion.christian": SpecialCategory.RELIGIOUS_PHILOSOPHICAL_BELIEFS,
-    "talk.religion.misc": SpecialCategory.RELIGIOUS_PHILOSOPHICAL_BELIEFS,
-    "talk.politics.guns": SpecialCategory.POLITICAL_OPINIONS,
-    "talk.politics.mideast": SpecialCategory.POLITICAL_OPINIONS,
-    "talk.politics.misc": SpecialCategory.POLITICAL_OPINIONS,
-    "sci.med": SpecialCategory.HEALTH,
+
+LABELS = (
+    "automotive", "books", "business", "careers", "drugs", "education", "ethnic_origin",
+    "fine_art", "firearms", "food_drink", "healthy_living", "hobbies", "home_garden", "law",
+    "medical_health", "movies", "music", "parenting", "personal_finance", "pets", "politics",
+    "pregnancy", "real_estate", "relationships", "religion", "science", "sex_life",
+    "sexual_orientation", "shopping", "sports", "style_fashion", "technology", "television",
+    "travel", "video_gaming", "wedding",
+)  # fmt: skip
+SPECIAL_LABELS = {
+    "drugs": SpecialCategory.HEALTH,
+    "ethnic_origin": SpecialCategory.RACIAL_ETHNIC_ORIGIN,
+    "medical_health": SpecialCategory.HEALTH,
+    "politics": SpecialCategory.POLITICAL_OPINIONS,
+    "pregnancy": SpecialCategory.HEALTH,
+    "religion": SpecialCategory.RELIGIOUS_PHILOSOPHICAL_BELIEFS,
+    "sex_life": SpecialCategory.SEX_LIFE_ORIENTATION,
+    "sexual_orientation": SpecialCategory.SEX_LIFE_ORIENTATION,
 }
+IAB_TSV = (
+    pathlib.Path(__file__).parents[3]
+    / "shared"
+    / "data"
+    / "iab-content-taxonomy-3.1"
+    / "Content Taxonomy 3.1.tsv"
+)
 PACKAGED = pathlib.Path(__file__).parents[2] / "edge_client" / "assets" / "taxonomy.json"
 
 
@@ -69,47 +69,68 @@ def test_packaged_file_loads_and_is_cached(taxonomy: Taxonomy) -> None:
     assert taxonomy.version == "3.1"
     assert "IAB" in taxonomy.name
     assert load_taxonomy() is load_taxonomy()
-    roots = [node for node in taxonomy.nodes.values() if node.parent is None]
+    iab = [node for node in taxonomy.nodes.values() if node.source is NodeSource.IAB]
+    assert len(iab) == 704  # every node of Content Taxonomy 3.1
+    roots = [node for node in iab if node.parent is None]
     assert len(roots) == 37  # Content Taxonomy 3.1 has 37 tier-1 nodes
     assert all(node.tier == 1 for node in roots)
 
 
-def test_explicit_path_loads_same_content(taxonomy: Taxonomy) -> None:
-    """Loading the file by path gives a taxonomy equal to the packaged one."""
-    assert load_taxonomy(PACKAGED) == taxonomy
+def test_project_nodes_are_marked_as_not_iab(taxonomy: Taxonomy) -> None:
+    """The nodes IAB lacks (orientation, ethnic origin) are the project's, ids EP-, special."""
+    added = [node for node in taxonomy.nodes.values() if node.source is NodeSource.PROJECT]
+    assert {node.id for node in added} == {"EP-SOGI", "EP-ETHN"}
+    for node in added:
+        assert node.id.startswith("EP-") and node.parent is None and node.special is not None
 
 
-def test_twenty_labels_in_model_order(taxonomy: Taxonomy) -> None:
-    """The labels are the 20 newsgroups in the interest model's output order."""
-    assert taxonomy.labels == NEWSGROUPS
-    assert len(taxonomy.label_nodes()) == 20
-    assert taxonomy.label_nodes() == tuple(taxonomy.label_to_node[g] for g in NEWSGROUPS)
+@pytest.mark.skipif(not IAB_TSV.is_file(), reason="../shared/data IAB taxonomy file not present")
+def test_iab_nodes_match_the_official_file(taxonomy: Taxonomy) -> None:
+    """Ids, names and parents of IAB nodes are exactly those of the official 3.1 file."""
+    import csv
+
+    with IAB_TSV.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t"))[2:]
+    assert len(rows) == 704
+    for row in rows:
+        node = taxonomy.node(row[0].strip())
+        parent = row[1].strip()
+        assert node.label == row[2].strip()
+        assert node.parent == (None if parent in ("", node.id) else parent)
+
+
+def test_labels_in_model_order(taxonomy: Taxonomy) -> None:
+    """The labels are the 36 interest groups in the interest model's output order."""
+    assert taxonomy.labels == LABELS
+    assert len(set(taxonomy.label_nodes())) == len(LABELS)
+    assert taxonomy.label_nodes() == tuple(taxonomy.label_to_node[g] for g in LABELS)
 
 
 def test_sensitive_groups_map_to_special_nodes(taxonomy: Taxonomy) -> None:
-    """Politics, religion and medicine groups land on nodes of the right Art. 9 category."""
-    for group, category in SPECIAL_GROUPS.items():
-        node_id = taxonomy.label_to_node[group]
-        assert taxonomy.is_special(node_id), group
-        assert taxonomy.special_category(node_id) is category, group
+    """Politics, religion, health, sex life, orientation and origin land on marked nodes."""
+    for label, category in SPECIAL_LABELS.items():
+        node_id = taxonomy.label_to_node[label]
+        assert taxonomy.is_special(node_id), label
+        assert taxonomy.special_category(node_id) is category, label
 
 
 def test_other_groups_map_to_ordinary_nodes(taxonomy: Taxonomy) -> None:
-    """Every other group lands on a node that is neither marked nor under a mark."""
-    for group in set(NEWSGROUPS) - set(SPECIAL_GROUPS):
-        node_id = taxonomy.label_to_node[group]
-        assert not taxonomy.is_special(node_id), group
-        assert taxonomy.special_category(node_id) is None, group
+    """Every other label lands on a node that is neither marked nor under a mark."""
+    for label in set(LABELS) - set(SPECIAL_LABELS):
+        node_id = taxonomy.label_to_node[label]
+        assert not taxonomy.is_special(node_id), label
+        assert taxonomy.special_category(node_id) is None, label
 
 
 def test_expected_mappings(taxonomy: Taxonomy) -> None:
-    """Selected groups map onto the documented IAB nodes."""
-    assert taxonomy.path(taxonomy.label_to_node["rec.sport.baseball"]) == "Sports > Baseball"
-    assert taxonomy.path(taxonomy.label_to_node["alt.atheism"]) == (
-        "Religion & Spirituality > Atheism"
+    """Selected labels map onto the documented nodes (tier 2 where the data separates)."""
+    assert taxonomy.path(taxonomy.label_to_node["movies"]) == "Entertainment > Movies"
+    assert taxonomy.path(taxonomy.label_to_node["television"]) == "Entertainment > Television"
+    assert taxonomy.path(taxonomy.label_to_node["sports"]) == "Sports"
+    assert taxonomy.path(taxonomy.label_to_node["pregnancy"]) == (
+        "Medical Health > Diseases and Conditions > Reproductive Health > Pregnancy"
     )
-    assert taxonomy.path(taxonomy.label_to_node["sci.space"]) == "Science > Space and Astronomy"
-    assert taxonomy.path(taxonomy.label_to_node["sci.med"]) == "Medical Health"
+    assert taxonomy.path(taxonomy.label_to_node["relationships"]) == "Family and Relationships"
 
 
 def test_descendants_of_special_nodes_are_special(taxonomy: Taxonomy) -> None:
@@ -119,7 +140,7 @@ def test_descendants_of_special_nodes_are_special(taxonomy: Taxonomy) -> None:
             continue
         for child_id in taxonomy.descendants(node_id):
             assert taxonomy.is_special(child_id), child_id
-    christianity = taxonomy.label_to_node["soc.religion.christian"]
+    christianity = "459"
     assert taxonomy.node(christianity).special is None  # inherited, not explicit
     assert (
         taxonomy.special_category(christianity) is SpecialCategory.RELIGIOUS_PHILOSOPHICAL_BELIEFS
@@ -141,10 +162,11 @@ def test_every_mark_has_reason(taxonomy: Taxonomy) -> None:
 
 def test_ancestors_descendants_and_paths(taxonomy: Taxonomy) -> None:
     """Ancestors run nearest first; descendants exclude the node; paths join labels."""
-    graphics = taxonomy.label_to_node["comp.graphics"]
+    graphics = "614"
     assert taxonomy.ancestors(graphics) == ("602", "599", "596")
     assert taxonomy.path(graphics) == (
-        "Technology & Computing > Computing > Software and Applications > Graphics Software"
+        "Technology & Computing > Computing > Computer Software and Applications"
+        " > Graphics Software"
     )
     assert taxonomy.ancestors("596") == ()
     assert taxonomy.path("596") == "Technology & Computing"
@@ -200,7 +222,7 @@ def _duplicate_first_node(doc: dict[str, Any]) -> None:
 
 def _drop_mapping(doc: dict[str, Any]) -> None:
     """Remove the mapping of one label."""
-    del doc["label_to_node"]["sci.space"]
+    del doc["label_to_node"]["science"]
 
 
 def _cycle(doc: dict[str, Any]) -> None:
@@ -220,10 +242,11 @@ def _cycle(doc: dict[str, Any]) -> None:
         (_set_node("545", "tier", 3), r"nodes\[\d+\]\.tier: expected 2"),
         (_set_node("545", "label", ""), r"nodes\[\d+\]\.label"),
         (_set(("special_categories", 0), "ethnicity"), r"special_categories\[0\]"),
-        (_drop_mapping, r"label_to_node: label 'sci.space' is not mapped"),
-        (_set(("label_to_node", "sci.space"), "999"), r"label_to_node\['sci.space'\]: unknown id"),
+        (_drop_mapping, r"label_to_node: label 'science' is not mapped"),
+        (_set(("label_to_node", "science"), "999"), r"label_to_node\['science'\]: unknown id"),
+        (_set_node("EP-SOGI", "source", "wikipedia"), r"nodes\[\d+\]\.source: unknown source"),
         (_set(("label_to_node", "extra.group"), "1"), r"label_to_node\['extra.group'\]"),
-        (_set(("labels", 1), "alt.atheism"), r"labels\[1\]: duplicate"),
+        (_set(("labels", 1), "automotive"), r"labels\[1\]: duplicate"),
         (_set(("version",), 3.1), r"version: expected"),
         (_set(("nodes",), {}), r"nodes: expected"),
     ],

@@ -27,9 +27,9 @@ from fl_server.app import run_server
 Build = Callable[..., Any]  # a pytest fixture factory
 
 _TOPICS = (
-    ("rec.autos", "My car engine needs new spark plugs and the dealer quoted a high price."),
-    ("sci.space", "The shuttle launch and the orbit of the new satellite were on the news."),
-    ("rec.sport.hockey", "The goalie stopped every shot and the team won the playoff game."),
+    ("automotive", "My car engine needs new spark plugs and the dealer quoted a high price."),
+    ("science", "The shuttle launch and the orbit of the new satellite were on the news."),
+    ("sports", "The goalie stopped every shot and the team won the playoff game."),
 )
 
 

@@ -155,10 +155,10 @@ def test_bench_speed_quick_writes_sane_report(tmp_path: Path) -> None:
 @pytest.mark.data
 @pytest.mark.slow
 def test_bench_accuracy_quick_writes_sane_report(tmp_path: Path) -> None:
-    """A quick accuracy run reports AUCs in [0, 1] and accuracies far above chance."""
+    """A quick accuracy run reports AUCs in [0, 1] and interest figures far above chance."""
     out = tmp_path / "accuracy.json"
     stdout = run_script("bench_accuracy.py", out, "--quick")
-    assert "ROC AUC" in stdout
+    assert "ROC AUC" in stdout and "reddit-top2013" in stdout
     report = load(out)
     assert report["skipped"] is False and report["quick"] is True
     check_targets(
@@ -166,7 +166,19 @@ def test_bench_accuracy_quick_writes_sane_report(tmp_path: Path) -> None:
         {
             "style_auc_full_history",
             "style_auc_first_300_words",
-            "interests_accuracy",
+            "style_auc_full_history_unchanged",
+            "style_auc_first_300_words_unchanged",
+            "reddit_top1_accuracy",
+            "reddit_top3_accuracy",
+            "reddit_macro_f1",
+            "agnews_sports_to_sports",
+            "agnews_business_to_finance",
+            "agnews_scitech_to_tech_or_science",
+            "news20_unseen_authors_accuracy",
+            "special_writers_raw_special_class",
+            "special_interests_in_profiles",
+            "special_in_selection",
+            "expected_calibration_error",
             "style_model_mb",
             "interests_model_mb",
         },
@@ -178,11 +190,18 @@ def test_bench_accuracy_quick_writes_sane_report(tmp_path: Path) -> None:
         for key in ("auc_full_history", "auc_first_300_words"):
             assert 0.0 <= style[method][key] <= 1.0
     news = report["interests"]
-    assert news["test_posts"] == 1000 and news["train_posts"] == 2000
-    # 20 classes: chance is 0.05; both methods must be far above it.
-    assert news["edge_model"]["accuracy"] > 0.3
-    assert news["edge_model"]["top3_accuracy"] >= news["edge_model"]["accuracy"]
-    assert news["hashed_tfidf_logistic_regression"]["accuracy"] > 0.3
-    assert news["hashed_tfidf_logistic_regression_reference_protocol"]["accuracy"] > 0.3
+    assert news["test_documents"] == {"reddit": 600, "agnews": 600, "20news": 600}
+    edge = news["edge_model"]
+    # 35 groups: chance is under 0.03; the edge model must be far above it.
+    assert edge["reddit"]["top1_accuracy"] > 0.5
+    assert edge["reddit"]["top3_accuracy"] >= edge["reddit"]["top1_accuracy"]
+    assert 0.0 <= edge["ece_all_tests"] <= 1.0
+    for method in ("tfidf_lr_reddit_only", "tfidf_lr_same_training"):
+        assert 0.0 <= news[method]["reddit"]["top1_accuracy"] <= 1.0
+    assert 0.0 <= news["edge_recipe_without_agnews"]["agnews"]["agnews_sports"] <= 1.0
+    profiles = news["profiles_default_policy"]
+    assert profiles["special_interests_in_profiles"] == 0
+    assert profiles["special_categories_in_selection_reasons_or_items"] == 0
+    assert profiles["by_corpus"]["reddit"]["texts"] == 600
     for name in ("style", "interests"):
         assert report["model_sizes"][name]["bytes"] > 0

@@ -47,13 +47,13 @@ def test_counts_survive_reopen_and_decay_with_the_profile(tmp_path: Path) -> Non
     """Recorded views come back after reopening, halved after one half-life (14 days)."""
     clock = Clock()
     device = _device(tmp_path, clock)
-    for _ in range(4):
+    for _ in range(8):
         assert device.record(View("545", dwell_seconds=30)).stored
-    assert _sections(tmp_path)["profile"]["behaviour"]["counts"]["view:545"] == 4.0
+    assert _sections(tmp_path)["profile"]["behaviour"]["counts"]["view:545"] == 8.0
     clock.now = T0 + timedelta(days=14)
     reopened = Device(tmp_path, clock=clock)
-    assert reopened.profiler.behaviour.get(CountKind.VIEW, "545") == pytest.approx(2.0)
-    assert reopened.profile().interests[0].id == "545"
+    assert reopened.profiler.behaviour.get(CountKind.VIEW, "545") == pytest.approx(4.0)
+    assert reopened.profile().interests[0].id == "483"  # Baseball views: the Sports node
     clock.now = T0 + timedelta(days=91)  # past retention.profile_ttl_days without new evidence
     assert not Device(tmp_path, clock=clock).profiler.behaviour
 

@@ -82,3 +82,60 @@ def test_token_names_name_seen_words_only() -> None:
     extract("zebrafish migrate")
     names = token_names([hash_token("zebrafish"), 12345])
     assert names == {hash_token("zebrafish"): "zebrafish"}
+
+
+def test_words_in_other_scripts_and_code_symbols_are_counted() -> None:
+    """Non-Latin words count as words and as foreign words; code symbols are counted."""
+    c = extract("我喜欢打篮球 and москва")
+    assert c.words == 8 and c.foreign_words == 7
+    code = extract("def f(x): return {'a': x[0]} # note <url>")
+    assert code.symbols == 7  # ( ) { } [ ] #; the placeholder's < > are not counted
+    assert extract("Plain English, no marks at all.").symbols == 0
+    acc = extract("我喜欢")
+    acc.add(extract("f(x);"))
+    assert acc.foreign_words == 3 and acc.symbols == 3
+    acc.scale(0.5)
+    assert acc.foreign_words == 1.5 and acc.symbols == 1.5
+
+
+# SHA-256 of the counts of fixed English texts (the bundled samples and a few edge cases),
+# computed with the tokenizer as it was before scripts without spaces were split per
+# character: English counts and hashes must never change (a rewrite of the featurizer for
+# speed is checked against the same value).
+ENGLISH_COUNTS_SHA256 = "a7e47424f200c620fc306da28897f41fdd5de444e3820da6fcdb7f2946e979ae"
+
+
+def _fingerprint(texts: list[str]) -> str:
+    import hashlib
+    import json
+
+    digest = hashlib.sha256()
+    for text in texts:
+        c = extract(text, bigrams=True)
+        row: list[object] = [c.words, c.sentences, c.letters, c.exclamations, c.questions]
+        row += [c.emoji, c.categories.tolist(), sorted(c.unigrams.items())]
+        row += [sorted(c.bigrams.items())]
+        digest.update(json.dumps(row).encode())
+    return digest.hexdigest()
+
+
+def test_english_counts_and_hashes_are_unchanged() -> None:
+    """Counts and hashes of English text are byte for byte those of the earlier tokenizer."""
+    import json
+    from importlib import resources
+
+    samples = resources.files("edge_client") / "assets" / "samples"
+    texts = [
+        samples.joinpath(n).read_text() for n in ("analytical_review.txt", "emotional_story.txt")
+    ]
+    texts += [
+        json.loads(line)["text"]
+        for line in samples.joinpath("posts.jsonl").read_text().splitlines()
+    ]
+    texts += [
+        "I don't know… see https://x.io 😀!",
+        "It costs 1,000.50 dollars!!! Really?? Yes...",
+        "Café naïve Straße, (parentheses) [brackets] {braces} a_b x=1; y*2 #tag $5 & more | "
+        "pipe ~ ^ \\ <type> <url>",
+    ]
+    assert _fingerprint(texts) == ENGLISH_COUNTS_SHA256

@@ -44,8 +44,35 @@ def test_emoji_are_tokens_of_their_own() -> None:
 
 
 def test_non_ascii_words_are_whole() -> None:
-    """Accented and non-Latin words are single word tokens."""
-    assert texts("Café naïve Straße москва 東京") == ["café", "naïve", "straße", "москва", "東京"]
+    """Accented and other space-separated words are single tokens; CJK is one per character."""
+    expected = ["café", "naïve", "straße", "москва", "東", "京"]
+    assert texts("Café naïve Straße москва 東京") == expected
+
+
+def test_scripts_without_spaces_count_one_word_per_character() -> None:
+    """Chinese, Japanese and Thai split per character; marks stay with their letter."""
+    assert texts("我喜欢打篮球。") == ["我", "喜", "欢", "打", "篮", "球"]
+    assert texts("日本語のテキスト") == ["日", "本", "語", "の", "テ", "キ", "ス", "ト"]
+    assert texts("ที่นี่") == ["ที่", "นี่"]  # tone and vowel marks attach to the consonant
+    assert texts("abc中文def 한국어") == ["abc", "中", "文", "def", "한국어"]  # Hangul has spaces
+    assert all(t.kind is TokenKind.WORD for t in tokenize("我喜欢ภาษา"))
+
+
+def test_no_space_classes_hold_letters_and_marks_only() -> None:
+    """Every character of the letter class is a letter, every mark a combining mark."""
+    import re
+    import unicodedata
+
+    from edge_client.text.tokenizer import NO_SPACE_LETTERS, NO_SPACE_MARKS
+
+    def chars(ranges: str) -> list[str]:
+        spans = re.findall(r"(.)(?:-(.))?", ranges)
+        return [chr(c) for a, b in spans for c in range(ord(a), ord(b or a) + 1)]
+
+    letters = chars(NO_SPACE_LETTERS)
+    assert len(letters) > 90_000  # the CJK ideograph blocks are in
+    assert all(unicodedata.category(c).startswith("L") for c in letters)
+    assert all(unicodedata.category(c) in ("Mn", "Mc") for c in chars(NO_SPACE_MARKS))
 
 
 def test_numbers_and_punctuation_kinds() -> None:
