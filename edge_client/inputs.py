@@ -21,6 +21,7 @@ from edge_client.decoding import (
     Limits,
     decode_utf8,
     iter_json_lines,
+    loads_json,
     open_regular,
     read_bounded,
     read_stream,
@@ -30,11 +31,13 @@ from edge_client.profiler import MAX_TEXT_CHARS
 
 __all__ = [
     "JSONL_LIMITS",
+    "JSON_FILE_LIMITS",
     "MAX_FILE_BYTES",
     "JsonlRecord",
     "LineError",
     "decode_text",
     "iter_jsonl",
+    "read_json_file",
     "read_text_file",
 ]
 
@@ -43,6 +46,9 @@ MAX_FILE_BYTES = 4 * MAX_TEXT_CHARS
 
 JSONL_LIMITS = Limits(max_bytes=MAX_FILE_BYTES + 1024, max_depth=16)
 """Bounds of one line of ``profile --jsonl`` input (a whole text fits on one line)."""
+
+JSON_FILE_LIMITS = Limits(max_bytes=16 * 1024 * 1024, max_depth=16)
+"""Bounds of a JSON document read with :func:`read_json_file` (e.g. a profile)."""
 
 _STDIN = "-"
 
@@ -86,6 +92,35 @@ def read_text_file(path: str) -> str:
         binary or not UTF-8.
     """
     return decode_text(_read_bytes(path), source=path)
+
+
+def read_json_file(path: str, *, limits: Limits = JSON_FILE_LIMITS) -> object:
+    """Read one JSON document from a file (``-`` for standard input), within bounds.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    limits : Limits
+        Size, depth and number bounds (default :data:`JSON_FILE_LIMITS`).
+
+    Returns
+    -------
+    object
+        The decoded value.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read (as :func:`read_text_file`) or is not JSON within the
+        bounds (too deep, a number out of range, a repeated key, a lone surrogate), naming
+        the file, line and field.
+    """
+    if path == _STDIN:
+        data = read_stream(sys.stdin.buffer, max_bytes=limits.max_bytes, source=path)
+    else:
+        data = read_bounded(path, max_bytes=limits.max_bytes)
+    return loads_json(data, source=path, limits=limits)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any
 
 __all__ = [
+    "MAX_PROFILE_WORDS",
     "THIN_EVIDENCE_WORDS",
     "DecisionStyle",
     "Evidence",
@@ -17,6 +18,9 @@ __all__ = [
 
 THIN_EVIDENCE_WORDS = 300
 """Below this many words the evidence is called thin (commercial tools ask for ~350)."""
+
+MAX_PROFILE_WORDS = 10**15
+"""Most words a profile read back with :meth:`Profile.from_dict` may claim (exact in floats)."""
 
 
 class Evidence(Enum):
@@ -144,11 +148,11 @@ class Profile:
         def number(value: object, where: str, low: float, high: float) -> float:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InputError(f"{source}: field '{where}' must be a number")
-            if not low <= float(value) <= high:
+            if not low <= value <= high:  # compared as is: float() of a huge int overflows
                 raise InputError(f"{source}: field '{where}' must be in [{low}, {high}]")
             return float(value)
 
-        words = number(need(data, "words", ""), "words", 0, float("inf"))
+        words = number(need(data, "words", ""), "words", 0, MAX_PROFILE_WORDS)
         style = need(data, "decision_style", "")
         raw_analytical = need(style, "analytical", "decision_style.")
         analytical = (

@@ -29,8 +29,14 @@ class _Host(Protocol):
 
     def _save(self, *, flush_previous: bool = False) -> bool: ...
 
-    def _audit(self, event: DeviceAuditEvent, action: str, *, at: float | None = None,
-               count: int | None = None) -> bool: ...
+    def _audit(
+        self,
+        event: DeviceAuditEvent,
+        action: str,
+        *,
+        at: float | None = None,
+        count: int | None = None,
+    ) -> bool: ...
 
 
 class UserControlsMixin:

@@ -128,16 +128,15 @@ class Device(UserControlsMixin, DataSectionsMixin):
         self._kept = KeptData()
         kept, retention = apply_retention(state, self.engine, now=now)
         dropped = [*stored.problems, *self._kept.restore(kept, self._profiler)]
-        self._report = replace(
-            report, problems=(*report.problems, *dropped), retention=retention
-        )
+        self._report = replace(report, problems=(*report.problems, *dropped), retention=retention)
         if stored.policy_hash != policy_hash(in_force):
             action = "policy_installed" if stored.policy_hash is None else "policy_replaced"
             self._audit(DeviceAuditEvent.POLICY_CHANGES, action, at=now)
         if report.generation:
             self._save(flush_previous=bool(dropped) or retention.removed_anything)
-        _log.info("device opened: generation %d, persistent %s", report.generation,
-                  self._persistent)
+        _log.info(
+            "device opened: generation %d, persistent %s", report.generation, self._persistent
+        )
 
     # --- what the device is ------------------------------------------------------------
     @property
@@ -292,8 +291,14 @@ class Device(UserControlsMixin, DataSectionsMixin):
             taxonomy=self._taxonomy,
         )
 
-    def _audit(self, event: DeviceAuditEvent, action: str, *, at: float | None = None,
-               count: int | None = None) -> bool:
+    def _audit(
+        self,
+        event: DeviceAuditEvent,
+        action: str,
+        *,
+        at: float | None = None,
+        count: int | None = None,
+    ) -> bool:
         moment = self._now() if at is None else at
         return self._kept.audit(self.engine, event, action, at=moment, count=count)
 
@@ -321,4 +326,3 @@ class Device(UserControlsMixin, DataSectionsMixin):
         if flush_previous:  # data was removed: overwrite the previous generation too
             self._store.save(state)
         return True
-

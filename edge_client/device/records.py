@@ -34,8 +34,14 @@ class _Host(Protocol):
 
     def _save(self, *, flush_previous: bool = False) -> bool: ...
 
-    def _audit(self, event: DeviceAuditEvent, action: str, *, at: float | None = None,
-               count: int | None = None) -> bool: ...
+    def _audit(
+        self,
+        event: DeviceAuditEvent,
+        action: str,
+        *,
+        at: float | None = None,
+        count: int | None = None,
+    ) -> bool: ...
 
 
 class DataSectionsMixin:
@@ -134,7 +140,5 @@ class DataSectionsMixin:
         caps = copy.deepcopy(self._kept.data[DataSection.CAPS])
         if not caps:
             return {}
-        caps[SELECTION_EXAMPLES_KEY] = copy.deepcopy(
-            self._kept.data[DataSection.TRAINING_EXAMPLES]
-        )
+        caps[SELECTION_EXAMPLES_KEY] = copy.deepcopy(self._kept.data[DataSection.TRAINING_EXAMPLES])
         return dict(caps)
