@@ -46,7 +46,7 @@ def decode_utf8(data: bytes, *, source: str, allow_nul: bool = False) -> str:
     Raises
     ------
     DecodeError
-        On a NUL byte (binary data) or invalid UTF-8, naming the line and byte offset.
+        On a NUL byte (binary data: its offset) or invalid UTF-8 (its line and offset).
     """
     if not allow_nul:
         nul = data.find(b"\x00")
@@ -54,7 +54,6 @@ def decode_utf8(data: bytes, *, source: str, allow_nul: bool = False) -> str:
             raise DecodeError(
                 source,
                 f"looks like binary data (NUL byte at offset {nul}); expected UTF-8 text",
-                line=line_at(data, nul),
             )
     try:
         text = data.decode("utf-8")

@@ -14,7 +14,7 @@ def test_binary_and_non_utf8_are_refused_with_offsets(tmp_path: Path) -> None:
     """NUL bytes and invalid UTF-8 name the file and the byte offset."""
     binary = tmp_path / "a.bin"
     binary.write_bytes(b"abc\x00def")
-    with pytest.raises(InputError, match=r"a\.bin:1: looks like binary data \(NUL byte at offset 3"):
+    with pytest.raises(InputError, match=r"a\.bin: looks like binary data \(NUL byte at offset 3"):
         read_text_file(str(binary))
     latin = tmp_path / "latin.txt"
     latin.write_bytes("caf\u00e9".encode("latin-1"))
