@@ -7,6 +7,7 @@ previous generation of the store.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from edge_client.device.kept import KeptData
@@ -26,6 +27,8 @@ class _Host(Protocol):
     _paused_at: float | None
 
     def _now(self) -> float: ...
+
+    def _change(self) -> AbstractContextManager[None]: ...
 
     def _save(self, *, flush_previous: bool = False) -> bool: ...
 
@@ -80,39 +83,43 @@ class UserControlsMixin:
         ConsentError
             When the policy does not allow the purpose at all.
         """
-        if purpose in self._granted:
-            return
-        self._profiler.consent.grant(purpose)  # raises when the policy forbids the purpose
-        if self._paused and purpose is Purpose.PERSONALIZATION:
-            self._profiler.consent.revoke(purpose)  # takes effect on resume
-        self._granted |= {purpose}
-        self._audit(DeviceAuditEvent.CONSENT_CHANGES, f"granted_{purpose.value}")
-        self._save()
+        with self._change():
+            if purpose in self._granted:
+                return
+            self._profiler.consent.grant(purpose)  # raises when the policy forbids the purpose
+            if self._paused and purpose is Purpose.PERSONALIZATION:
+                self._profiler.consent.revoke(purpose)  # takes effect on resume
+            self._granted |= {purpose}
+            self._audit(DeviceAuditEvent.CONSENT_CHANGES, f"granted_{purpose.value}")
+            self._save()
 
     def revoke(self: _Host, purpose: Purpose) -> None:
         """Withdraw the opt-in to ``purpose`` and save; revoking profiling erases the profile."""
-        if purpose not in self._granted:
-            return
-        self._profiler.consent.revoke(purpose)
-        self._granted -= {purpose}
-        if purpose is Purpose.PROFILING:
-            self._kept.forget_profile(self._profiler)
-        self._audit(DeviceAuditEvent.CONSENT_CHANGES, f"revoked_{purpose.value}")
-        self._save(flush_previous=purpose is Purpose.PROFILING)
+        with self._change():
+            if purpose not in self._granted:
+                return
+            self._profiler.consent.revoke(purpose)
+            self._granted -= {purpose}
+            if purpose is Purpose.PROFILING:
+                self._kept.forget_profile(self._profiler)
+            self._audit(DeviceAuditEvent.CONSENT_CHANGES, f"revoked_{purpose.value}")
+            self._save(flush_previous=purpose is Purpose.PROFILING)
 
     def pause(self: _Host) -> None:
         """Pause personalization: nothing is profiled or personalized until :meth:`resume`."""
-        if not self._paused:
-            self._paused, self._paused_at = True, self._now()
-            self._profiler.consent.revoke(Purpose.PERSONALIZATION)
-            self._audit(DeviceAuditEvent.CONSENT_CHANGES, "personalization_paused")
-            self._save()
+        with self._change():
+            if not self._paused:
+                self._paused, self._paused_at = True, self._now()
+                self._profiler.consent.revoke(Purpose.PERSONALIZATION)
+                self._audit(DeviceAuditEvent.CONSENT_CHANGES, "personalization_paused")
+                self._save()
 
     def resume(self: _Host) -> None:
         """Resume personalization after :meth:`pause`."""
-        if self._paused:
-            self._paused, self._paused_at = False, None
-            if Purpose.PERSONALIZATION in self._granted:
-                self._profiler.consent.grant(Purpose.PERSONALIZATION)
-            self._audit(DeviceAuditEvent.CONSENT_CHANGES, "personalization_resumed")
-            self._save()
+        with self._change():
+            if self._paused:
+                self._paused, self._paused_at = False, None
+                if Purpose.PERSONALIZATION in self._granted:
+                    self._profiler.consent.grant(Purpose.PERSONALIZATION)
+                self._audit(DeviceAuditEvent.CONSENT_CHANGES, "personalization_resumed")
+                self._save()

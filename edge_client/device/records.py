@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from edge_client.device.errors import DeviceError
@@ -31,6 +32,8 @@ class _Host(Protocol):
     _paused: bool
 
     def _now(self) -> float: ...
+
+    def _change(self) -> AbstractContextManager[None]: ...
 
     def _save(self, *, flush_previous: bool = False) -> bool: ...
 
@@ -62,17 +65,18 @@ class DataSectionsMixin:
         DeviceError
             When the value is not plain data, or records lack a numeric ``"at"``.
         """
-        if section is DataSection.CAPS:
-            if not isinstance(value, dict):
-                raise DeviceError("section 'caps': must be a mapping")
-            check_plain(value, "section 'caps'")
-            self._kept.data[section] = copy.deepcopy(value)
-            self._save()
-            return
-        if not isinstance(value, list):
-            raise DeviceError(f"section {section.value!r}: must be a list of records")
-        self._kept.data[section] = timestamped_records(value, section, now=self._now())
-        self._save(flush_previous=True)
+        with self._change():
+            if section is DataSection.CAPS:
+                if not isinstance(value, dict):
+                    raise DeviceError("section 'caps': must be a mapping")
+                check_plain(value, "section 'caps'")
+                self._kept.data[section] = copy.deepcopy(value)
+                self._save()
+                return
+            if not isinstance(value, list):
+                raise DeviceError(f"section {section.value!r}: must be a list of records")
+            self._kept.data[section] = timestamped_records(value, section, now=self._now())
+            self._save(flush_previous=True)
 
     def append_records(
         self: _Host, section: DataSection, records: Iterable[Mapping[str, Any]]
@@ -86,23 +90,25 @@ class DataSectionsMixin:
         DeviceError
             When ``section`` is not a list section or a record is not plain data.
         """
-        if section not in LIST_SECTIONS:
-            raise DeviceError(f"section {section.value!r}: is not a list of records")
-        checked = timestamped_records(records, section, now=self._now())
-        if self._paused or not checked:
-            return 0
-        self._kept.data[section].extend(checked)
-        self._save()
-        return len(checked)
+        with self._change():
+            if section not in LIST_SECTIONS:
+                raise DeviceError(f"section {section.value!r}: is not a list of records")
+            checked = timestamped_records(records, section, now=self._now())
+            if self._paused or not checked:
+                return 0
+            self._kept.data[section].extend(checked)
+            self._save()
+            return len(checked)
 
     def record_audit(
         self: _Host, event: DeviceAuditEvent, action: str, *, count: int | None = None
     ) -> bool:
         """Add an audit entry (if the policy logs ``event``) and save; return whether it did."""
-        if not self._audit(event, action, count=count):
-            return False
-        self._save()
-        return True
+        with self._change():
+            if not self._audit(event, action, count=count):
+                return False
+            self._save()
+            return True
 
     def keep_selection_state(self: _Host, state: Mapping[str, Any]) -> None:
         """Keep a selector's plain state (``SelectionState.to_dict()``) and save.
@@ -116,17 +122,18 @@ class DataSectionsMixin:
         DeviceError
             When the state is not plain data or an example has no numeric ``"at"``.
         """
-        if not isinstance(state, Mapping):
-            raise DeviceError("selection state: must be a mapping")
-        caps = dict(state)
-        examples = caps.pop(SELECTION_EXAMPLES_KEY, [])
-        if not isinstance(examples, list):
-            raise DeviceError(f"selection state: {SELECTION_EXAMPLES_KEY!r} must be a list")
-        check_plain(caps, "section 'caps'")
-        checked = timestamped_records(examples, DataSection.TRAINING_EXAMPLES, now=self._now())
-        self._kept.data[DataSection.CAPS] = copy.deepcopy(caps)
-        self._kept.data[DataSection.TRAINING_EXAMPLES] = checked
-        self._save()
+        with self._change():
+            if not isinstance(state, Mapping):
+                raise DeviceError("selection state: must be a mapping")
+            caps = dict(state)
+            examples = caps.pop(SELECTION_EXAMPLES_KEY, [])
+            if not isinstance(examples, list):
+                raise DeviceError(f"selection state: {SELECTION_EXAMPLES_KEY!r} must be a list")
+            check_plain(caps, "section 'caps'")
+            checked = timestamped_records(examples, DataSection.TRAINING_EXAMPLES, now=self._now())
+            self._kept.data[DataSection.CAPS] = copy.deepcopy(caps)
+            self._kept.data[DataSection.TRAINING_EXAMPLES] = checked
+            self._save()
 
     def selection_state(self: _Host) -> dict[str, Any]:
         """Return the plain state to restore a selector from (``SelectionState.from_dict``).

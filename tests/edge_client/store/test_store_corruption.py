@@ -194,7 +194,7 @@ def test_unreadable_store_path_is_a_store_error(tmp_path: Path) -> None:
     """A store path that is a directory raises StoreError naming it, not a raw OSError."""
     store = _store(tmp_path)
     store.path.mkdir()
-    with pytest.raises(StoreError, match="cannot read"):
+    with pytest.raises(StoreError, match="is a directory, not a regular file"):
         store.load()
     with pytest.raises(StoreError):
         store.open_or_recover()
