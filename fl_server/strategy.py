@@ -217,7 +217,11 @@ class PolicyStrategy(Strategy):
     ) -> Iterable[Message]:
         """Sample a Poisson cohort; skip it under k; charge ε; send the signed model."""
         self._round += 1
-        record: dict[str, Any] = {"round": self._round, "started": time.time()}
+        record: dict[str, Any] = {
+            "round": self._round,
+            "started": time.time(),
+            "sampling_rate": self.rate,
+        }
         if not self.ledger.can_charge():
             self._pending = {}
             self._close({**record, "status": "budget_exhausted", "cohort": 0})

@@ -46,11 +46,13 @@ def _hooks(limits: Limits) -> dict[str, object]:
 
     def parse_float(text: str) -> float:
         value = float(text)
-        if not math.isfinite(value):
+        if not (limits.allow_non_finite or math.isfinite(value)):
             raise _RefusedError("number too large to be a finite float")
         return value
 
     def parse_constant(name: str) -> float:
+        if limits.allow_non_finite:  # Python's own json writes NaN and Infinity
+            return float(name)
         raise _RefusedError(f"{name} is not a JSON number")
 
     def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
@@ -79,7 +81,8 @@ def loads_json(
     source : str
         Name used in messages.
     limits : Limits
-        Size, depth and integer bounds (JSON floats are always finite).
+        Size, depth and integer bounds; ``NaN``, ``Infinity`` and ``1e400`` are refused
+        unless ``allow_non_finite`` (for files Python's own ``json`` wrote).
     line : int, optional
         Line of a JSON-lines file the document is on; messages then name that line.
 
