@@ -33,6 +33,7 @@ __all__ = [
     "JSONL_LIMITS",
     "JSON_FILE_LIMITS",
     "MAX_FILE_BYTES",
+    "MAX_JSONL_FILE_BYTES",
     "JsonlRecord",
     "LineError",
     "decode_text",
@@ -46,6 +47,9 @@ MAX_FILE_BYTES = 4 * MAX_TEXT_CHARS
 
 JSONL_LIMITS = Limits(max_bytes=MAX_FILE_BYTES + 1024, max_depth=16)
 """Bounds of one line of ``profile --jsonl`` input (a whole text fits on one line)."""
+
+MAX_JSONL_FILE_BYTES = 4 * 1024**3
+"""Largest JSON-lines file read (it is streamed line by line; this bounds the time)."""
 
 JSON_FILE_LIMITS = Limits(max_bytes=16 * 1024 * 1024, max_depth=16)
 """Bounds of a JSON document read with :func:`read_json_file` (e.g. a profile)."""
@@ -166,12 +170,13 @@ def iter_jsonl(path: str) -> Iterator[JsonlRecord | LineError]:
     Raises
     ------
     InputError
-        Only if the file itself cannot be opened (missing, a directory, a FIFO or device).
+        Only if the file itself cannot be opened (missing, a directory, a FIFO or device,
+        larger than :data:`MAX_JSONL_FILE_BYTES`).
     """
     if path == _STDIN:
         yield from _iter_stream(sys.stdin.buffer, path)
         return
-    fd = open_regular(path, max_bytes=sys.maxsize)
+    fd = open_regular(path, max_bytes=MAX_JSONL_FILE_BYTES)
     with os.fdopen(fd, "rb") as handle:
         yield from _iter_stream(handle, path)
 

@@ -10,6 +10,7 @@ so a damaged section is dropped on its own.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,7 +152,9 @@ def read_sections(state: dict[str, Any]) -> StoredSettings:
     created = meta.get("created_at") if isinstance(meta, dict) else None
     created_at = (
         float(created)
-        if isinstance(created, int | float) and not isinstance(created, bool)
+        if isinstance(created, int | float)
+        and not isinstance(created, bool)
+        and math.isfinite(created)
         else None
     )
     return StoredSettings(
