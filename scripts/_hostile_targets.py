@@ -275,8 +275,13 @@ def _decode_model_bundle(fixture: Fixture, path: Path) -> object:
 def _decode_store(fixture: Fixture, path: Path) -> object:
     from edge_client.device import Device
 
+    from edge_client.store import StoreError
+
     device = Device(path, read_only=True)
-    return (device.profile().describe(), json.dumps(device.export(), allow_nan=False))
+    result = (device.profile().describe(), json.dumps(device.export(), allow_nan=False))
+    if not device.report.ok:  # opened, but it said what it could not read: a clean refusal
+        raise StoreError(device.report.describe())
+    return result
 
 
 def _decode_checkpoint(fixture: Fixture, path: Path) -> object:
