@@ -185,7 +185,12 @@ def _parse_payload(payload: bytes, path: Path) -> Sealed:
     if not isinstance(document, dict) or set(document) != {"generation", "sections"}:
         raise StoreIntegrityError(path, "authenticated payload lacks generation/sections")
     generation, sections = document["generation"], document["sections"]
-    if isinstance(generation, bool) or not isinstance(generation, int) or generation < 1:
+    # A generation at the top of the range could not be followed by another save.
+    if (
+        isinstance(generation, bool)
+        or not isinstance(generation, int)
+        or not 1 <= generation < _MAX_GENERATION
+    ):
         raise StoreIntegrityError(path, "authenticated payload has an invalid generation")
     if not isinstance(sections, dict) or not all(isinstance(k, str) for k in sections):
         raise StoreIntegrityError(path, "authenticated payload's sections are not a str map")
