@@ -14,6 +14,7 @@ next number, so an interruption never turns into an extra round beyond ``num-rou
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -138,9 +139,18 @@ def _entry(raw: object, legacy: RoundCharge | None, where: str) -> LedgerEntry:
             raise CheckpointError(f"{where}: ledger entry without its rate and noise")
         raw = [*raw, legacy.sampling_rate, legacy.noise_multiplier, legacy.steps]
     number, cohort, epsilon, rate, noise, steps = raw
-    return LedgerEntry(
+    entry = LedgerEntry(
         int(number), int(cohort), float(epsilon), float(rate), float(noise), int(steps)
     )
+    if not (
+        entry.round >= 1
+        and entry.cohort >= 0
+        and 0 < entry.sampling_rate <= 1
+        and 0 <= entry.noise_multiplier < math.inf
+        and entry.steps >= 1
+    ):
+        raise CheckpointError(f"{where}: ledger entry out of range")
+    return entry
 
 
 def _history(raw: object, where: str) -> tuple[Mapping[str, Any], ...]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -153,7 +153,7 @@ def load_private_key(path: str | Path) -> Ed25519PrivateKey:
         raise KeyFileError(f"cannot read key: {exc}") from None
     try:
         key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    except (ValueError, TypeError, UnsupportedAlgorithm, InternalError):  # OpenSSL refusals
         raise KeyFileError(f"{path}: not an unencrypted PEM private key") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFileError(f"{path}: not an Ed25519 private key")
@@ -167,7 +167,7 @@ def _parse_keys(text: str, source: str) -> list[Ed25519PublicKey]:
     for block in _PEM_BLOCK.findall(text):
         try:
             key = serialization.load_pem_public_key(block.encode("ascii"))
-        except (ValueError, UnsupportedAlgorithm):
+        except (ValueError, UnsupportedAlgorithm, InternalError):
             raise TrustStoreError(f"{source}: malformed PEM public key") from None
         if not isinstance(key, Ed25519PublicKey):
             raise TrustStoreError(f"{source}: a PEM key is not Ed25519")

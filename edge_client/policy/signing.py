@@ -17,7 +17,6 @@ distinct :class:`~edge_client.policy.errors.PolicyRefusedError` per refusal.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 from dataclasses import dataclass
@@ -203,7 +202,7 @@ class SignedBundle:
                 raise TamperedPolicyError(f"{source}: header.{field}: malformed")
         try:
             raw_signature = base64.b64decode(str(signature), validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or text that is not even ASCII
             raise TamperedPolicyError(f"{source}: signature: not base64") from None
         return cls(
             key_id=str(header["key_id"]),
