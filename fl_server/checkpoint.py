@@ -248,18 +248,16 @@ class CheckpointStore:
                 weights=weights,
                 ledger=tuple(_entry(raw, legacy_charge, where) for raw in doc["ledger"]),
                 participations={int(k): int(v) for k, v in doc["participations"]},
-                history=tuple(json.loads(doc["history"])),
+                history=_history(doc["history"], where),
                 rng_state=str(doc["rng_state"]),
             )
-            state.rounds_started  # noqa: B018  # every history record has a round number
         except CheckpointError:
             raise
         except DecodeError as exc:
             raise CheckpointError(f"unreadable checkpoint: {exc}") from None
-        except (ValueError, KeyError, TypeError, RecursionError) as exc:
-            raise CheckpointError(
-                f"{where}: unreadable checkpoint ({type(exc).__name__})"
-            ) from None
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:
+            kind = type(exc).__name__
+            raise CheckpointError(f"{where}: unreadable checkpoint ({kind})") from None
         if state.policy_hash != policy_hash or state.model != model:
             raise CheckpointError(
                 f"{self.path}: checkpoint is for another policy or model; "
