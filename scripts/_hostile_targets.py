@@ -236,7 +236,6 @@ def _decode_policy(fixture: Fixture, path: Path) -> object:
 
 def _decode_bundle(fixture: Fixture, path: Path) -> object:
     from edge_client.policy import PolicyGuard, TrustStore
-
     from edge_client.policy.signing import read_bundle_file
 
     guard = PolicyGuard(TrustStore.load(fixture.trust), clock=lambda: NOW + timedelta(days=1))
@@ -274,7 +273,6 @@ def _decode_model_bundle(fixture: Fixture, path: Path) -> object:
 
 def _decode_store(fixture: Fixture, path: Path) -> object:
     from edge_client.device import Device
-
     from edge_client.store import StoreError
 
     device = Device(path, read_only=True)

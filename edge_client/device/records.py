@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any
 
 from edge_client.device.errors import DeviceError
-from edge_client.device.kept import LIST_SECTIONS, KeptData
+from edge_client.device.host import DeviceHost
+from edge_client.device.kept import LIST_SECTIONS
 from edge_client.device.sections import DataSection, check_plain, timestamped_records
 from edge_client.policy.model import DeviceAuditEvent
 
@@ -25,39 +25,17 @@ SELECTION_EXAMPLES_KEY = "examples"
 """Key of the training examples in a selector's plain state (``SelectionState.to_dict()``)."""
 
 
-class _Host(Protocol):
-    """What :class:`DataSectionsMixin` needs from the class it is mixed into."""
-
-    _kept: KeptData
-    _paused: bool
-
-    def _now(self) -> float: ...
-
-    def _change(self) -> AbstractContextManager[None]: ...
-
-    def _save(self, *, flush_previous: bool = False) -> bool: ...
-
-    def _audit(
-        self,
-        event: DeviceAuditEvent,
-        action: str,
-        *,
-        at: float | None = None,
-        count: int | None = None,
-    ) -> bool: ...
-
-
 class DataSectionsMixin:
     """Keep cap counters, feedback events, training examples and audit entries (mixin).
 
     Mixed into :class:`~edge_client.device.Device`; every change is saved at once.
     """
 
-    def data(self: _Host, section: DataSection) -> Any:
+    def data(self: DeviceHost, section: DataSection) -> Any:
         """Return a copy of a data section (``caps``: dict; the others: list of records)."""
         return copy.deepcopy(self._kept.data[section])
 
-    def set_data(self: _Host, section: DataSection, value: Any) -> None:
+    def set_data(self: DeviceHost, section: DataSection, value: Any) -> None:
         """Replace a data section with plain data (see :func:`check_plain`) and save.
 
         Raises
@@ -79,7 +57,7 @@ class DataSectionsMixin:
             self._save(flush_previous=True)
 
     def append_records(
-        self: _Host, section: DataSection, records: Iterable[Mapping[str, Any]]
+        self: DeviceHost, section: DataSection, records: Iterable[Mapping[str, Any]]
     ) -> int:
         """Append feedback events or training examples and save; return how many were kept.
 
@@ -101,7 +79,7 @@ class DataSectionsMixin:
             return len(checked)
 
     def record_audit(
-        self: _Host, event: DeviceAuditEvent, action: str, *, count: int | None = None
+        self: DeviceHost, event: DeviceAuditEvent, action: str, *, count: int | None = None
     ) -> bool:
         """Add an audit entry (if the policy logs ``event``) and save; return whether it did."""
         with self._change():
@@ -110,7 +88,7 @@ class DataSectionsMixin:
             self._save()
             return True
 
-    def keep_selection_state(self: _Host, state: Mapping[str, Any]) -> None:
+    def keep_selection_state(self: DeviceHost, state: Mapping[str, Any]) -> None:
         """Keep a selector's plain state (``SelectionState.to_dict()``) and save.
 
         Its ``"examples"`` go to the ``training_examples`` section, where the policy's
@@ -135,7 +113,7 @@ class DataSectionsMixin:
             self._kept.data[DataSection.TRAINING_EXAMPLES] = checked
             self._save()
 
-    def selection_state(self: _Host) -> dict[str, Any]:
+    def selection_state(self: DeviceHost) -> dict[str, Any]:
         """Return the plain state to restore a selector from (``SelectionState.from_dict``).
 
         Returns
