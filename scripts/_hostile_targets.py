@@ -202,9 +202,14 @@ def place_special(kind: Kind, special: str, fixture: Fixture, folder: Path) -> P
 
 
 def _decode_jsonl(fixture: Fixture, path: Path) -> object:
-    from edge_client.inputs import iter_jsonl
+    from edge_client.errors import InputError
+    from edge_client.inputs import LineError, iter_jsonl
 
-    return list(iter_jsonl(str(path)))
+    records = list(iter_jsonl(str(path)))
+    bad = [r for r in records if isinstance(r, LineError)]
+    if bad:  # each bad line is a clean, located record; count the file as refused
+        raise InputError(bad[0].message)
+    return records
 
 
 def _decode_text(fixture: Fixture, path: Path) -> object:
