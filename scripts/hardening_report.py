@@ -16,6 +16,7 @@ Prints a table and writes ``reports/hardening.json``; docs/hardening.md quotes b
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import resource
@@ -261,6 +262,70 @@ def _row(label: str, row: dict[str, Any]) -> list[object]:
     ]
 
 
+def markdown(report: dict[str, Any]) -> str:
+    """Return the docs/hardening.md tables of a report (this tree beside the baseline)."""
+    names = [n for n in ("this_tree", "baseline") if n in report]
+    lines = [
+        "| input kind → entry | tried | "
+        + " | ".join(
+            f"{n.replace('_', ' ')}: clean errors / accepted / tracebacks / hangs / peak RSS MB"
+            for n in names
+        )
+        + " |",
+        "|---|---:|" + "---|" * len(names),
+    ]
+
+    def cells(row: dict[str, Any]) -> str:
+        return (
+            f"{row.get('clean_error', 0)} / {row.get('ok', 0)} / {row.get('traceback', 0)}"
+            f" / {row.get('hang', 0)} / {row.get('peak_rss_mb', 0):g}"
+        )
+
+    commands = report[names[0]]["commands"]
+    for key in commands:
+        label = key.replace("#", " ").split(" ")
+        entry = " ".join(label[:-1]) if label[-1].isdigit() else key
+        lines.append(
+            f"| {entry} | {commands[key]['tried']} | "
+            + " | ".join(cells(report[n]["commands"][key]) for n in names)
+            + " |"
+        )
+    totals = [_totals(report[n]["commands"]) for n in names]
+    lines.append(
+        f"| **all commands** | {totals[0]['tried']} | "
+        + " | ".join(f"**{cells(t)}**" for t in totals)
+        + " |"
+    )
+    decoders = _totals(report["decoders"])
+    lines += [
+        "",
+        "| decoders (in-process, this tree) | tried | clean errors | accepted | "
+        "tracebacks | hangs |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for kind, row in report["decoders"].items():
+        lines.append(
+            f"| {kind} | {row['tried']} | {row.get('clean_error', 0)} | "
+            f"{row.get('ok', 0)} | {row.get('traceback', 0)} | {row.get('hang', 0)} |"
+        )
+    lines.append(
+        f"| **all decoders** | {decoders['tried']} | {decoders['clean_error']} | "
+        f"{decoders['ok']} | {decoders['traceback']} | {decoders['hang']} |"
+    )
+    lines += [
+        "",
+        "| code | writers | acknowledged writes | kept | lost |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for n in names:
+        for c in report[n]["concurrency"]:
+            lines.append(
+                f"| {n.replace('_', ' ')} | {c['writers']} | {c['acknowledged']} | "
+                f"{c['kept']} | {c['lost']} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the measurement; print the table; write the JSON report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -271,7 +336,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--timeout", type=int, default=60, help="Seconds before a hang.")
     parser.add_argument("--baseline-src", default="", help="Source tree to compare against.")
+    parser.add_argument(
+        "--markdown", type=Path, help="Print the docs tables of this report JSON and stop."
+    )
     args = parser.parse_args(argv)
+    if args.markdown is not None:
+        print(markdown(json.loads(args.markdown.read_text(encoding="utf-8"))))
+        return 0
     if args.quick:
         args.mutations, args.command_mutations = 2, 0
     started = time.time()

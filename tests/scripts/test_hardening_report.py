@@ -42,3 +42,11 @@ def test_quick_hardening_report_counts_no_traceback_hang_or_lost_write(tmp_path:
         {"writers": 2, "acknowledged": 2, "kept": 2, "lost": 0}
     ]
     assert "ALL DECODERS" in done.stdout
+    table = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "hardening_report.py"), "--markdown", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    ).stdout
+    assert "| **all decoders** |" in table and "| this tree | 2 | 2 | 2 | 0 |" in table
