@@ -89,39 +89,26 @@ def reason_text(reason: ReasonInput, profile: Profile) -> str:
     parts = ["Sponsored."] if reason.sponsored else []
     if reason.basis is Basis.INTEREST and reason.interest_path is not None:
         about = f"it is about {reason.item_path}, close to" if reason.item_path else "of"
-        parts.append(
-            f"Shown because {about} your interest in {reason.interest_path} "
-            f"(score {reason.interest_score:.2f})."
-        )
+        parts.append(f"Shown because {about} your interest in {reason.interest_path} "
+                     f"(score {reason.interest_score:.2f}).")
     elif reason.basis is Basis.EXPLORATION:
-        parts.append(
-            f"Shown to explore: about {reason.exploration_share:.0%} of picks are "
-            "random, so your feed is not limited to what is guessed about you."
-        )
+        parts.append(f"Shown to explore: about {reason.exploration_share:.0%} of picks are "
+                     "random, so your feed is not limited to what is guessed about you.")
     elif reason.basis is Basis.SENSITIVE:
-        parts.append(
-            "Shown because it is popular with everyone; it is marked sensitive, so it "
-            "is never personalized."
-        )
+        parts.append("Shown because it is popular with everyone; it is marked sensitive, so it "
+                     "is never personalized.")
     elif reason.fallback is not None:
-        parts.append(
-            f"Shown because it is popular with everyone: personalization is off "
-            f"because {fallback_text(reason.fallback)}."
-        )
+        parts.append(f"Shown because it is popular with everyone: personalization is off "
+                     f"because {fallback_text(reason.fallback)}.")
     else:
-        parts.append(
-            "Shown because it is popular with everyone; it matches none of your interests."
-        )
+        parts.append("Shown because it is popular with everyone; it matches none of your "
+                     "interests.")
     words = _VARIANT_WORDS[reason.variant]
     if reason.styled:
         style = profile.decision_style
-        parts.append(
-            f"Shown as {words} because your writing leans {style.leaning} "
-            f"(confidence {style.confidence:.2f})."
-        )
+        parts.append(f"Shown as {words} because your writing leans {style.leaning} "
+                     f"(confidence {style.confidence:.2f}).")
     else:
-        parts.append(
-            f"Shown as {words}, the one everyone sees: the variant is not chosen "
-            "from your decision style here."
-        )
+        parts.append(f"Shown as {words}, the one everyone sees: the variant is not chosen "
+                     "from your decision style here.")
     return " ".join(parts)

@@ -145,9 +145,8 @@ def compile_catalog(
             bool,
         ),
         default_variant=tuple(it.default_variant() for it in catalog.items),
-        default_sign=np.array(
-            [VARIANT_SIGN[it.default_variant()] for it in catalog.items], np.float32
-        ),
+        default_sign=np.array([VARIANT_SIGN[it.default_variant()] for it in catalog.items],
+                              np.float32),
         positions=MappingProxyType({it.id: i for i, it in enumerate(catalog.items)}),
         primary_label=tuple(taxonomy.path(it.categories[0]) for it in catalog.items),
     )
@@ -174,10 +173,8 @@ def interest_vector(profile: Profile, nodes: tuple[str, ...], engine: PolicyEngi
     u = np.zeros(len(nodes), np.float32)
     for interest in profile.interests:
         j = column.get(interest.id)
-        if (
-            j is not None
-            and engine.is_interest_allowed(interest.id)
-            and math.isfinite(interest.score)
+        if j is not None and engine.is_interest_allowed(interest.id) and math.isfinite(
+            interest.score
         ):
             u[j] = max(0.0, min(1.0, interest.score))
     return u

@@ -48,23 +48,12 @@ class PersonalizedFeed:
         Exploration randomness (seed it in tests).
     """
 
-    def __init__(
-        self,
-        profiler: EdgeProfiler,
-        *,
-        model: RankingModel | None = None,
-        state: SelectionState | None = None,
-        rng: np.random.Generator | None = None,
-    ) -> None:
+    def __init__(self, profiler: EdgeProfiler, *, model: RankingModel | None = None,
+                 state: SelectionState | None = None,
+                 rng: np.random.Generator | None = None) -> None:
         self.profiler = profiler
-        self.selector = Selector(
-            profiler.engine,
-            consent=profiler.consent,
-            taxonomy=profiler.taxonomy,
-            model=model,
-            state=state,
-            rng=rng,
-        )
+        self.selector = Selector(profiler.engine, consent=profiler.consent,
+                                 taxonomy=profiler.taxonomy, model=model, state=state, rng=rng)
 
     @property
     def state(self) -> SelectionState:
@@ -90,9 +79,8 @@ class PersonalizedFeed:
         """
         return self.selector.select(self.profiler.profile(), catalog, k=k, now=now)
 
-    def feedback(
-        self, item_id: str, *, engaged: bool, dismissed: bool = False, now: datetime | None = None
-    ) -> bool:
+    def feedback(self, item_id: str, *, engaged: bool, dismissed: bool = False,
+                 now: datetime | None = None) -> bool:
         """Record what the person did with a shown item (see :meth:`Selector.feedback`).
 
         Returns
@@ -102,8 +90,8 @@ class PersonalizedFeed:
         """
         return self.selector.feedback(item_id, engaged=engaged, dismissed=dismissed, now=now)
 
-    def train_from_feedback(
-        self, *, learning_rate: float = 0.5, l2: float = 0.01, epochs: int = 3
-    ) -> TrainingReport:
+    def train_from_feedback(self, *, learning_rate: float = 0.5, l2: float = 0.01,
+                            epochs: int = 3) -> TrainingReport:
         """Train the ranking model on the new local examples (its own ``train`` signature)."""
-        return self.selector.train_from_feedback(learning_rate=learning_rate, l2=l2, epochs=epochs)
+        return self.selector.train_from_feedback(learning_rate=learning_rate, l2=l2,
+                                                 epochs=epochs)

@@ -56,14 +56,8 @@ class Selection:
             "personalized": self.personalized,
             "fallback": None if self.fallback is None else self.fallback.value,
             "choices": [
-                {
-                    "id": c.item.id,
-                    "variant": c.variant.value,
-                    "score": round(c.score, 6),
-                    "explored": c.explored,
-                    "personalized": c.personalized,
-                    "reason": c.reason,
-                }
+                {"id": c.item.id, "variant": c.variant.value, "score": round(c.score, 6),
+                 "explored": c.explored, "personalized": c.personalized, "reason": c.reason}
                 for c in self.choices
             ],
         }

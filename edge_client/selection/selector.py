@@ -67,16 +67,9 @@ class Selector:
         Source of exploration randomness (inject a seeded one in tests).
     """
 
-    def __init__(
-        self,
-        engine: PolicyEngine,
-        *,
-        consent: ConsentState,
-        taxonomy: Taxonomy,
-        model: RankingModel | None = None,
-        state: SelectionState | None = None,
-        rng: np.random.Generator | None = None,
-    ) -> None:
+    def __init__(self, engine: PolicyEngine, *, consent: ConsentState, taxonomy: Taxonomy,
+                 model: RankingModel | None = None, state: SelectionState | None = None,
+                 rng: np.random.Generator | None = None) -> None:
         self.engine = engine
         self.consent = consent
         self.taxonomy = taxonomy
@@ -102,21 +95,13 @@ class Selector:
         if not self.consent.allows(Purpose.PERSONALIZATION):
             return FallbackCause.NO_CONSENT, False
         styled = Trait.DECISION_STYLE.value in profile.usable and self.engine.may_choose_variant(
-            words=profile.words, confidence=profile.decision_style.confidence
-        )
+            words=profile.words, confidence=profile.decision_style.confidence)
         if Trait.INTERESTS.value not in profile.usable:
             return FallbackCause.NO_EVIDENCE, styled
         return None, styled
 
-    def select(
-        self,
-        profile: Profile,
-        catalog: Catalog,
-        *,
-        k: int,
-        now: datetime | None = None,
-        record: bool = True,
-    ) -> Selection:
+    def select(self, profile: Profile, catalog: Catalog, *, k: int, now: datetime | None = None,
+               record: bool = True) -> Selection:
         """Pick up to ``k`` items for the person, with a variant and a reason each.
 
         Parameters
@@ -147,9 +132,8 @@ class Selector:
         if cause is not None and rules.fallback is Fallback.NONE:
             return Selection((), False, cause)
         counts = self.state.counts(ts)
-        slots = max(
-            0, min(k, rules.max_per_hour - counts.last_hour, rules.max_per_day - counts.last_day)
-        )
+        slots = max(0, min(k, rules.max_per_hour - counts.last_hour,
+                           rules.max_per_day - counts.last_day))
         compiled = self.compile(catalog)
         pool = np.flatnonzero(eligible(compiled, self.state, rules, ts))
         if slots == 0 or pool.size == 0:
@@ -158,16 +142,8 @@ class Selector:
         style = style_signal(profile) if styled else 0.0
         scored = self._score(compiled, pool, u, style)
         choices = []
-        picks = pick(
-            compiled,
-            pool,
-            scored.score,
-            slots=slots,
-            state=self.state,
-            rules=rules,
-            now=ts,
-            rng=self.rng,
-        )
+        picks = pick(compiled, pool, scored.score, slots=slots, state=self.state, rules=rules,
+                     now=ts, rng=self.rng)
         for j, explored in picks:
             pos = int(pool[j])
             item = compiled.catalog.items[pos]
@@ -177,38 +153,18 @@ class Selector:
             x, sign = scored.rows[row], float(scored.sign[row])
             variant = variant_of(compiled, pos, sign)
             personal = u is not None and not item.sensitive
-            reason = self._reason(
-                compiled,
-                pos,
-                u,
-                explored=explored,
-                styled=styled and not item.sensitive,
-                variant=variant,
-                cause=cause,
-            )
-            choices.append(
-                Choice(
-                    item,
-                    variant,
-                    float(scored.score[j]),
-                    explored,
-                    personal,
-                    reason_text(reason, profile),
-                )
-            )
+            reason = self._reason(compiled, pos, u, explored=explored,
+                                  styled=styled and not item.sensitive, variant=variant,
+                                  cause=cause)
+            choices.append(Choice(item, variant, float(scored.score[j]), explored, personal,
+                                  reason_text(reason, profile)))
             if record:
-                self.state.record_impression(
-                    item.id, item.categories, ts, Pending(tuple(x.tolist()), ts, personal)
-                )
+                self.state.record_impression(item.id, item.categories, ts,
+                                             Pending(tuple(x.tolist()), ts, personal))
         return Selection(tuple(choices), cause is None, cause)
 
-    def _score(
-        self,
-        compiled: CompiledCatalog,
-        pool: npt.NDArray[np.intp],
-        u: npt.NDArray[np.float32] | None,
-        style: float,
-    ) -> Scored:
+    def _score(self, compiled: CompiledCatalog, pool: npt.NDArray[np.intp],
+               u: npt.NDArray[np.float32] | None, style: float) -> Scored:
         limit = max(1, self.engine.personalization.fatigue_after_impressions)
         full = np.zeros(len(compiled.catalog.items), np.float32)
         for item_id, (streak, _) in self.state.streaks.items():
@@ -248,17 +204,9 @@ class Selector:
         out[pool] = self._score(compiled, pool, u, style_signal(profile) if styled else 0.0).score
         return out
 
-    def _reason(
-        self,
-        compiled: CompiledCatalog,
-        pos: int,
-        u: npt.NDArray[np.float32] | None,
-        *,
-        explored: bool,
-        styled: bool,
-        variant: Variant,
-        cause: FallbackCause | None,
-    ) -> ReasonInput:
+    def _reason(self, compiled: CompiledCatalog, pos: int, u: npt.NDArray[np.float32] | None,
+                *, explored: bool, styled: bool, variant: Variant,
+                cause: FallbackCause | None) -> ReasonInput:
         item = compiled.catalog.items[pos]
         basis, path, score, broader = Basis.POPULAR, None, 0.0, None
         if explored:
@@ -272,25 +220,15 @@ class Selector:
                 basis, path, score = Basis.INTEREST, self.taxonomy.path(self._nodes[j]), float(u[j])
                 if compiled.membership[pos, j] < 1.0:
                     broader = compiled.primary_label[pos]
-        return ReasonInput(
-            basis,
-            variant,
-            styled,
-            item.sponsored,
-            path,
-            score,
-            self.engine.personalization.exploration_share,
-            cause,
-            broader,
-        )
+        return ReasonInput(basis, variant, styled, item.sponsored, path, score,
+                           self.engine.personalization.exploration_share, cause, broader)
 
     # feedback and on-device training -------------------------------------------------
     def _examples_ttl(self) -> float:
         return self.engine.retention_ttl(StoredItem.TRAINING_EXAMPLES).total_seconds()
 
-    def feedback(
-        self, item_id: str, *, engaged: bool, dismissed: bool = False, now: datetime | None = None
-    ) -> bool:
+    def feedback(self, item_id: str, *, engaged: bool, dismissed: bool = False,
+                 now: datetime | None = None) -> bool:
         """Record what the person did with a shown item.
 
         Engagement resets the item's fatigue; a dismissal suppresses it for the policy's
@@ -324,23 +262,16 @@ class Selector:
         if pending is None:
             raise FeedbackError("feedback for an item that was not shown in the last 24 hours")
         self.state.record_outcome(item_id, engaged=engaged, dismissed=dismissed, at=ts)
-        keep = (
-            StoredItem.TRAINING_EXAMPLES in self.engine.retention.keep and self._examples_ttl() > 0
-        )
+        keep = (StoredItem.TRAINING_EXAMPLES in self.engine.retention.keep
+                and self._examples_ttl() > 0)
         if not (pending.personalized and keep and self.consent.allows(Purpose.PERSONALIZATION)):
             return False
         self.state.examples.append(TrainingExample(pending.x, 1.0 if engaged else 0.0, ts))
         return True
 
-    def train_from_feedback(
-        self,
-        *,
-        learning_rate: float = 0.5,
-        l2: float = 0.01,
-        epochs: int = 3,
-        batch_size: int = 32,
-        only_new: bool = True,
-    ) -> TrainingReport:
+    def train_from_feedback(self, *, learning_rate: float = 0.5, l2: float = 0.01,
+                            epochs: int = 3, batch_size: int = 32,
+                            only_new: bool = True) -> TrainingReport:
         """Train the ranking model on the local examples with its own ``train`` signature.
 
         Parameters
@@ -371,13 +302,7 @@ class Selector:
             self.state.examples = []
             self.consent.check(Purpose.PERSONALIZATION)  # raises ConsentError with the reason
         chosen = [e for e in self.state.examples if not (only_new and e.trained)]
-        report = train_examples(
-            self.model,
-            chosen,
-            learning_rate=learning_rate,
-            l2=l2,
-            epochs=epochs,
-            batch_size=batch_size,
-        )
+        report = train_examples(self.model, chosen, learning_rate=learning_rate, l2=l2,
+                                epochs=epochs, batch_size=batch_size)
         self.state.examples = [TrainingExample(e.x, e.y, e.at, True) for e in self.state.examples]
         return report

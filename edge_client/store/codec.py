@@ -171,7 +171,9 @@ def _count(value: object, section: str, name: str) -> float:
         )
     number = float(value)
     if not math.isfinite(number) or number < 0.0:
-        raise SectionFormatError(f"section {section!r}: field {name!r} must be a finite count >= 0")
+        raise SectionFormatError(
+            f"section {section!r}: field {name!r} must be a finite count >= 0"
+        )
     return number
 
 
