@@ -410,6 +410,9 @@ class Device(UserControlsMixin, DataSectionsMixin):
             return False
         state = self._state(self._now())
         self._store.save(state)
-        if flush_previous:  # data was removed: overwrite the previous generation too
+        # Data was removed (here, or by retention on the last load): overwrite the previous
+        # generation too, so nothing removed lingers in it.
+        if flush_previous or self._flush_on_open:
             self._store.save(state)
+            self._flush_on_open = False
         return True
