@@ -47,7 +47,7 @@ from edge_client.profile import Profile
 from edge_client.profiler import EdgeProfiler
 from edge_client.store.keys import KeyProvider
 from edge_client.store.lock import DEFAULT_LOCK_TIMEOUT
-from edge_client.store.store import EncryptedStore
+from edge_client.store.store import DEFAULT_MAX_STORE_BYTES, EncryptedStore
 from edge_client.taxonomy import Taxonomy
 
 __all__ = ["DEFAULT_STORE_NAME", "PAUSED_NOTE", "Device"]
@@ -89,6 +89,9 @@ class Device(UserControlsMixin, DataSectionsMixin):
     lock_timeout : float
         Seconds to wait while another process changes the store before
         :class:`~edge_client.store.lock.StoreLockedError`.
+    max_store_bytes : int
+        Largest store file read; a larger one is refused unread (the device then runs in
+        memory only and says so in :attr:`report`).
 
     Raises
     ------
@@ -118,6 +121,7 @@ class Device(UserControlsMixin, DataSectionsMixin):
         clock: Clock | None = None,
         read_only: bool = False,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        max_store_bytes: int = DEFAULT_MAX_STORE_BYTES,
     ) -> None:
         if bundle is not None and (policy is None or bundle.policy_sha256 != policy_hash(policy)):
             raise DeviceError("bundle: must be given together with the policy it carries")
@@ -128,6 +132,7 @@ class Device(UserControlsMixin, DataSectionsMixin):
             key_provider=key_provider,
             read_only=read_only,
             lock_timeout=lock_timeout,
+            max_bytes=max_store_bytes,
         )
         self._model_dir, self._taxonomy = model_dir, taxonomy
         self._opened = False  # _load keeps the policy in force on a reload with none stored

@@ -232,3 +232,14 @@ def test_erasing_while_others_wait_keeps_them_exclusive(tmp_path: Path) -> None:
         pass
     release.set()
     thread.join(10)
+
+
+def test_a_store_larger_than_the_configured_bound_is_refused_unread(tmp_path: Path) -> None:
+    """max_store_bytes bounds what is read: a bigger store is reported, kept and not read."""
+    device = Device(tmp_path)
+    device.append_records(DataSection.FEEDBACK, [{"item": "x"}])
+    size = (tmp_path / "store.bin").stat().st_size
+    small = Device(tmp_path, max_store_bytes=size - 1)
+    assert not small.persistent
+    assert f"larger than the {size - 1:,}-byte limit" in " ".join(small.report.problems)
+    assert _ids(Device(tmp_path, read_only=True)) == ["x"]  # nothing was overwritten
