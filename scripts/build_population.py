@@ -130,7 +130,7 @@ def build(data: Path, seed: int, out: Path) -> dict[str, object]:
             post_offsets.append(post_offsets[-1] + len(folded))
             post_labels.append(label)
         device_offsets.append(len(post_labels))
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "device_offsets": np.array(device_offsets, np.int32),
         "post_offsets": np.array(post_offsets, np.int32),
         "post_labels": np.array(post_labels, np.uint8),

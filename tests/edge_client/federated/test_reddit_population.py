@@ -90,7 +90,7 @@ def test_sidecar_with_a_wrong_field_is_named(tmp_path: Path) -> None:
 
 
 def _rewrite(folder: Path, name: str, array: np.ndarray) -> None:
-    """Replace one array of the npz and re-sign the sidecar's SHA-256 (a hostile but 'valid' file)."""
+    """Replace one array of the npz and update the sidecar's SHA-256 (hostile but consistent)."""
     path = folder / "reddit.npz"
     with zipfile.ZipFile(path) as archive:
         members = {info.filename: archive.read(info) for info in archive.infolist()}
