@@ -212,7 +212,13 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
     write_metrics(
         out / "metrics.json", settings=summary, rounds=strategy.history, evaluation=evaluation
     )
-    plots = plot_run(out, rounds=strategy.history, evaluation=evaluation)
+    plots = plot_run(
+        out,
+        rounds=strategy.history,
+        evaluation=evaluation,
+        target_epsilon=rules.target_epsilon,
+        target_delta=rules.target_delta,
+    )
     return RunResult(
         out,
         out / "metrics.json",
