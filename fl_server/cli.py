@@ -104,9 +104,10 @@ def _check_resume(out: Path, engine: PolicyEngine, model: str, rounds: int) -> N
 )
 @click.option(
     "--policy",
-    default="default",
-    show_default=True,
-    help="Policy preset (default, research, strict) or policy TOML path.",
+    default=None,
+    help="Policy preset (default, research, strict) or policy TOML path. Default: research "
+    "for the built-in interest job (its cohorts of ~356 devices keep the noise small; 30 "
+    "rounds spend ε 7.65 at δ = 1e-5), default for every other job.",
 )
 @click.option(
     "--seed",
@@ -133,7 +134,7 @@ def simulate(
     model: str,
     devices: int | None,
     rounds: int | None,
-    policy: str,
+    policy: str | None,
     seed: int,
     output: Path | None,
     cpus: int,
@@ -152,6 +153,8 @@ def simulate(
     from fl_server.simulation import failure_report
     from fl_server.simulation import simulate as run
 
+    if policy is None:
+        policy = "research" if model == "interests" and not data else "default"
     try:
         engine = engine_for(policy)
     except (EdgeProfilerError, OSError) as exc:
