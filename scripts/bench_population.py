@@ -180,7 +180,7 @@ def _print(
         ("shipped head (identity) accuracy", f"{results['shipped_head_accuracy']:.4f}"),
         (
             "start (round 0) accuracy: DP / no noise",
-            f"{dp_curve[min(dp_curve)]['accuracy']:.4f} / {plain_curve[1]['accuracy']:.4f}",
+            f"{dp_curve[min(dp_curve)]['accuracy']:.4f} / {plain_curve[0]['accuracy']:.4f}",
         ),
         (
             f"round-{rounds} accuracy: DP / no noise",
