@@ -153,8 +153,7 @@ def simulate(
     from fl_server.simulation import failure_report
     from fl_server.simulation import simulate as run
 
-    if policy is None:
-        policy = "research" if model == "interests" and not data else "default"
+    policy = policy or ("research" if model == "interests" and not data else "default")
     try:
         engine = engine_for(policy)
     except (EdgeProfilerError, OSError) as exc:
