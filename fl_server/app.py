@@ -218,6 +218,7 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
         evaluation=evaluation,
         target_epsilon=rules.target_epsilon,
         target_delta=rules.target_delta,
+        label=f"federated, σ = {rules.noise_multiplier:g} (ε = {ledger.spent:.2f})",
     )
     return RunResult(
         out,
