@@ -17,11 +17,13 @@ from fl_server.settings import ServerSettings
 
 @pytest.mark.slow
 def test_main_job_config_raises_heldout_accuracy_over_rounds(tmp_path: Path) -> None:
-    """`edgeprof simulate` defaults (interest head from zero, research preset, built-in
-    population) for 6 rounds: held-out top-1 accuracy rises above the start, every reply is
-    accepted, and metrics.json keys rounds 0..6 in numeric order."""
+    """The main job's settings for 6 rounds: held-out top-1 accuracy rises above the start.
+
+    `edgeprof simulate` defaults: interest head from zero, research preset, built-in
+    population. Every reply is accepted and metrics.json keys rounds 0..6 in numeric order.
+    """
     population = load_population()
-    config: dict[str, object] = {
+    config: dict[str, bool | float | int | str] = {
         "policy": "research",
         "model": "interests",
         "data": "",
