@@ -34,11 +34,13 @@ def test_population_matches_its_sidecar_and_the_interest_model() -> None:
 
 
 def test_every_device_holds_one_to_three_groups_of_labelled_posts() -> None:
-    """Each device has 2+ posts, one-hot targets over the model's labels, from 1–3 groups."""
+    """Each device has 1–4 posts (2+ for all but a few), one-hot targets, from 1–3 groups."""
     population = load_population()
+    sizes = np.diff(population.device_offsets)
+    assert sizes.min() >= 1 and sizes.max() <= 4 and np.mean(sizes >= 2) > 0.99
     for device in (0, 1, population.train_devices, population.devices - 1):
         examples = population.examples(device)
-        assert len(examples) >= 2
+        assert 1 <= len(examples) <= 4
         assert np.all(examples.targets.sum(axis=1) == 1.0)
         assert 1 <= len(set(examples.targets.argmax(axis=1).tolist())) <= 3
         for counts in examples.counts:
