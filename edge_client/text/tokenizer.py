@@ -114,6 +114,12 @@ _TOKEN_RE = re.compile(
     rf"|[{_EMOJI}]"
     r"|!+|\?+|[.\u2026\n]+"
 )
+# The same pattern for text that is all ASCII (most English text): with no uppercase (the
+# text is lowercased), no emoji and no letters outside a-z, only these branches can match,
+# and they match exactly what the full pattern matches, about twice as fast.
+_ASCII_TOKEN_RE = re.compile(
+    r"[a-z]+(?:'[a-z]+)*|[0-9]+(?:[.,][0-9]+)*|<[a-z_]{1,20}>|!+|\?+|[.\n]+"
+)
 
 
 def normalise(text: str) -> str:
@@ -154,11 +160,13 @@ def scan(text: str) -> list[str]:
         Normalised tokens; :func:`kind_of` tells what each is. Runs of ``.``/``…``/line
         breaks come out as they are (sentence ends).
     """
-    return _TOKEN_RE.findall(normalise(text))
+    return scan_normalised(normalise(text))
 
 
 def scan_normalised(normalised: str) -> list[str]:
     """Split text already passed through :func:`normalise` into token strings."""
+    if normalised.isascii():
+        return _ASCII_TOKEN_RE.findall(normalised)
     return _TOKEN_RE.findall(normalised)
 
 
