@@ -11,8 +11,9 @@ strings, like any cache of the text the device is reading, and is never stored o
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -44,8 +45,6 @@ BREAK = 1 << 32
 _HASH_EXCLAMATION = zlib.crc32(b"!")
 _HASH_QUESTION = zlib.crc32(b"?")
 _INITIAL_ROWS = 4096
-
-_Row = tuple[int, int, int, tuple[int, ...]]
 
 
 class Vocabulary:
@@ -105,25 +104,34 @@ class Vocabulary:
         return found
 
     def _add_missing(self, tokens: list[str], found: npt.NDArray[np.intp]) -> None:
-        """Describe the tokens not in the table, append them in bulk and fill their rows."""
+        """Describe the tokens not in the table, append them in bulk and fill their rows.
+
+        A token's kind follows from its first character (:func:`kind_of`), so kinds come
+        from a per-character table; hashes, lengths and lexicon hits are computed for all
+        new tokens at once.
+        """
         missing = np.flatnonzero(found < 0).tolist()
         new = list(dict.fromkeys([tokens[i] for i in missing]))
         start = self._size
         stop = start + len(new)
         self._reserve(stop)
-        lookup = self.lexicon.lookup
-        described = [_describe(token, lookup) for token in new]
-        hashes, kinds, letters, categories = zip(*described, strict=True)
+        firsts = np.array(list(map(_FIRST.__getitem__, map(itemgetter(0), new))), np.int8)
+        hashes = np.array(list(map(zlib.crc32, map(str.encode, new))), np.uint64)
+        hashes[firsts == _C_END] = BREAK
+        hashes[firsts == _C_EXCLAMATION] = _HASH_EXCLAMATION
+        hashes[firsts == _C_QUESTION] = _HASH_QUESTION
         self.hashes[start:stop] = hashes
-        self.kinds[start:stop] = kinds
-        self.letters[start:stop] = letters
-        hit_rows = [start + i for i, cats in enumerate(categories) for _ in cats]
-        if hit_rows:
-            hit_cols = [c for cats in categories for c in cats]
-            self.categories[hit_rows, hit_cols] = 1
+        self.kinds[start:stop] = _KIND_OF_CLASS[firsts]
+        lettered = firsts <= _C_FOREIGN
+        self.letters[start:stop] = np.where(lettered, np.array(list(map(len, new))), 0)
+        looked = np.flatnonzero(firsts <= _C_DIGIT).tolist()
+        if looked:
+            hits = self.lexicon.lookup_many([new[i] for i in looked])
+            hit_rows = [start + i for i, cats in zip(looked, hits, strict=True) for _ in cats]
+            if hit_rows:
+                self.categories[hit_rows, [c for cats in hits for c in cats]] = 1
         table = self._rows
-        for row, token in enumerate(new, start):
-            table[token] = row
+        table.update(zip(new, range(start, stop), strict=True))
         self._size = stop
         found[missing] = [table[tokens[i]] for i in missing]
 
@@ -149,23 +157,35 @@ class Vocabulary:
             yield token, int(hashes[row]), int(kinds[row]), row
 
 
-def _describe(token: str, lookup: Callable[[str], tuple[int, ...]]) -> _Row:  # noqa: PLR0911  # one return per kind reads best
-    """Hash, kind code, letters and categories of one token string."""
-    kind = kind_of(token)
-    if kind is TokenKind.SENTENCE_END:
-        return BREAK, END, 0, ()
-    if kind is TokenKind.EXCLAMATION:
-        return _HASH_EXCLAMATION, EXCLAMATION, 0, ()
-    if kind is TokenKind.QUESTION:
-        return _HASH_QUESTION, QUESTION, 0, ()
-    crc = zlib.crc32(token.encode("utf-8"))
-    if kind is TokenKind.WORD:
-        return crc, WORD if is_latin(token[0]) else FOREIGN, len(token), lookup(token)
-    if kind is TokenKind.NUMBER:
-        return crc, WORD, 0, lookup(token)  # numbers count as words
-    if kind is TokenKind.EMOJI:
-        return crc, EMOJI, 0, ()
-    return crc, OTHER, 0, ()
+# Classes of a token's first character; the kind code of each class is _KIND_OF_CLASS.
+_C_LATIN, _C_FOREIGN, _C_DIGIT, _C_PLACEHOLDER, _C_EXCLAMATION, _C_QUESTION, _C_END, _C_EMOJI = (
+    range(8)
+)
+_KIND_OF_CLASS = np.array([WORD, FOREIGN, WORD, OTHER, EXCLAMATION, QUESTION, END, EMOJI], np.int8)
+_CLASS_OF_KIND = {
+    TokenKind.NUMBER: _C_DIGIT,  # numbers count as words, without letters
+    TokenKind.PLACEHOLDER: _C_PLACEHOLDER,
+    TokenKind.EXCLAMATION: _C_EXCLAMATION,
+    TokenKind.QUESTION: _C_QUESTION,
+    TokenKind.SENTENCE_END: _C_END,
+    TokenKind.EMOJI: _C_EMOJI,
+}
+
+
+class _FirstCharacterClasses(dict[str, int]):
+    """First character -> class, computed with :func:`kind_of` the first time it is asked."""
+
+    def __missing__(self, first: str) -> int:
+        kind = kind_of(first)
+        if kind is TokenKind.WORD:
+            found = _C_LATIN if is_latin(first) else _C_FOREIGN
+        else:
+            found = _CLASS_OF_KIND[kind]
+        self[first] = found
+        return found
+
+
+_FIRST = _FirstCharacterClasses()
 
 
 def is_latin(first: str) -> bool:
