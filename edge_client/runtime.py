@@ -98,9 +98,7 @@ def _requested() -> tuple[Backend, ...]:
 
 
 @lru_cache(maxsize=4)
-def _interpreter_class(backends: tuple[Backend, ...]) -> tuple[Any, RuntimeInfo]:
-    from importlib.metadata import PackageNotFoundError, version
-
+def _interpreter_class(backends: tuple[Backend, ...]) -> tuple[Any, Backend]:
     failures: list[str] = []
     for backend in backends:
         try:
@@ -108,11 +106,7 @@ def _interpreter_class(backends: tuple[Backend, ...]) -> tuple[Any, RuntimeInfo]
         except ImportError as exc:
             failures.append(f"{_DISTRIBUTIONS[backend]}: {exc}")
             continue
-        try:
-            found = version(_DISTRIBUTIONS[backend])
-        except PackageNotFoundError:  # pragma: no cover - imported, so it is installed
-            found = "unknown"
-        return module.Interpreter, RuntimeInfo(backend, found)
+        return module.Interpreter, backend
     raise RuntimeUnavailableError(
         "no TensorFlow Lite runtime could be imported ("
         + "; ".join(failures)
@@ -133,7 +127,23 @@ def runtime_info() -> RuntimeInfo:
     RuntimeUnavailableError
         If no runtime imports, or ``EDGEPROF_RUNTIME`` names an unknown one.
     """
-    return _interpreter_class(_requested())[1]
+    return _runtime_info(_interpreter_class(_requested())[1])
+
+
+@lru_cache(maxsize=4)
+def _runtime_info(backend: Backend) -> RuntimeInfo:
+    """The backend with its installed version.
+
+    Read only when asked: ``importlib.metadata`` costs tens of milliseconds to import
+    (it pulls in the ``email`` package), which loading a model does not need.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version(_DISTRIBUTIONS[backend])
+    except PackageNotFoundError:  # pragma: no cover - imported, so it is installed
+        found = "unknown"
+    return RuntimeInfo(backend, found)
 
 
 def load_interpreter(path: Path, *, num_threads: int = 1) -> Any:
