@@ -17,8 +17,7 @@ import numpy as np
 from edge_client.text.features import TextCounts
 from edge_client.text.hashing import count_bigrams, count_unigrams, hash_token
 from edge_client.text.lexicon import CATEGORY_NAMES, Lexicon, load_lexicon
-from edge_client.text.tokenizer import _TOKEN_RE as _FULL_TOKEN_RE
-from edge_client.text.tokenizer import TokenKind, kind_of, normalise
+from edge_client.text.tokenizer import TokenKind, full_token_pattern, kind_of, normalise
 
 __all__ = ["extract_reference"]
 
@@ -41,7 +40,8 @@ def extract_reference(
     get = cache.get
     normalised = normalise(text)
     symbols = float(len(_SYMBOL_RE.findall(normalised)))
-    infos = [get(tok) or _token_info(lex, cache, tok) for tok in _FULL_TOKEN_RE.findall(normalised)]
+    tokens = full_token_pattern().findall(normalised)
+    infos = [get(tok) or _token_info(lex, cache, tok) for tok in tokens]
     if not infos:
         return TextCounts(symbols=symbols)
     hashes, cat_lists, kinds, letters = zip(*infos, strict=True)

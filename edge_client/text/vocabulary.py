@@ -10,6 +10,7 @@ strings, like any cache of the text the device is reading, and is never stored o
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import Iterator
 from itertools import repeat
@@ -69,12 +70,13 @@ class Vocabulary:
         ``[rows, len(CATEGORY_NAMES)]``: 1 where the token is in the category.
     """
 
-    __slots__ = ("_rows", "_size", "categories", "hashes", "kinds", "letters", "lexicon")
+    __slots__ = ("_lock", "_rows", "_size", "categories", "hashes", "kinds", "letters", "lexicon")
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self._rows: dict[str, int] = {}
         self._size = 0
+        self._lock = threading.Lock()  # appending rows is several steps; threads take turns
         self.hashes = np.zeros(_INITIAL_ROWS, np.uint64)
         self.kinds = np.zeros(_INITIAL_ROWS, np.int8)
         self.letters = np.zeros(_INITIAL_ROWS, np.int64)
@@ -100,7 +102,8 @@ class Vocabulary:
         # A list first: np.array converts a list of ints faster than np.fromiter a map.
         found = np.array(list(map(self._rows.get, tokens, repeat(-1))), np.intp)
         if len(found) and found.min() < 0:
-            self._add_missing(tokens, found)
+            with self._lock:
+                self._add_missing(tokens, found)
         return found
 
     def _add_missing(self, tokens: list[str], found: npt.NDArray[np.intp]) -> None:
@@ -111,7 +114,9 @@ class Vocabulary:
         new tokens at once.
         """
         missing = np.flatnonzero(found < 0).tolist()
-        new = list(dict.fromkeys([tokens[i] for i in missing]))
+        table = self._rows
+        # Tokens another thread added meanwhile are not added twice.
+        new = [t for t in dict.fromkeys([tokens[i] for i in missing]) if t not in table]
         start = self._size
         stop = start + len(new)
         self._reserve(stop)
@@ -130,7 +135,6 @@ class Vocabulary:
             hit_rows = [start + i for i, cats in zip(looked, hits, strict=True) for _ in cats]
             if hit_rows:
                 self.categories[hit_rows, [c for cats in hits for c in cats]] = 1
-        table = self._rows
         table.update(zip(new, range(start, stop), strict=True))
         self._size = stop
         found[missing] = [table[tokens[i]] for i in missing]

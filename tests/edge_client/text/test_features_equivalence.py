@@ -23,7 +23,7 @@ from edge_client.text import features
 from edge_client.text.features import TextCounts, extract
 from edge_client.text.hashing import count_hashes
 from edge_client.text.lexicon import load_lexicon
-from edge_client.text.tokenizer import _TOKEN_RE, normalise, scan_normalised
+from edge_client.text.tokenizer import full_token_pattern, normalise, scan_normalised
 
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -123,7 +123,7 @@ def test_counts_survive_a_full_token_table(monkeypatch: pytest.MonkeyPatch) -> N
 def test_ascii_pattern_splits_like_the_full_pattern(text: str) -> None:
     """On ASCII text the fast token pattern finds exactly what the full pattern finds."""
     normalised = normalise(text)
-    assert scan_normalised(normalised) == _TOKEN_RE.findall(normalised)
+    assert scan_normalised(normalised) == full_token_pattern().findall(normalised)
 
 
 @settings(max_examples=200, deadline=None)
@@ -164,5 +164,16 @@ def test_real_corpora_count_the_same() -> None:
 def test_tokens_outside_ascii_use_the_full_pattern() -> None:
     """Non-ASCII text is split by the full pattern (scripts without spaces, emoji, marks)."""
     text = normalise("Café 我今天 ภาษา 😀 naïve-word")
-    assert scan_normalised(text) == _TOKEN_RE.findall(text)
+    assert scan_normalised(text) == full_token_pattern().findall(text)
     assert re.search("[^\x00-\x7f]", text)
+
+
+def test_threads_sharing_the_token_table_count_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads that add new tokens to one table at once still count like the reference."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(features, "_VOCABULARIES", {})
+    texts = [f"{text} token{i} word{i % 7}" for i in range(40) for text in sample_texts()[:3]]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counted = list(pool.map(extract, texts))
+    assert all(same(c, extract_reference(t)) for c, t in zip(counted, texts, strict=True))
