@@ -238,32 +238,48 @@ def run_child(template: str, engine: Engine, payload: dict[str, Any]) -> dict[st
 
 
 def per_text(
-    engine: Engine, texts: Sequence[str], warmup: Sequence[str], repeats: int
-) -> dict[str, Any]:
-    """Per-text timings of ``engine``: first sight, then a second pass, in fresh processes.
+    engines: Sequence[Engine], texts: Sequence[str], warmup: Sequence[str], repeats: int
+) -> dict[str, dict[str, Any]]:
+    """Per-text timings of each engine: first sight, then a second pass, in fresh processes.
 
-    Each of ``repeats`` fresh processes is warmed on ``warmup`` (other users' texts) only,
-    so every method starts the measured texts from the same state, whatever ran before it.
-    A text's time is its minimum over the processes: other work on the machine can only
-    slow a run down, so the minimum is the least disturbed measurement of that text.
+    Each of ``repeats`` fresh processes per engine is warmed on ``warmup`` (other users'
+    texts) only, so every method starts the measured texts from the same state. The
+    processes run round-robin (every engine once, then again), so a change of load on a
+    shared machine touches every engine alike and the ratios stay fair. A text's time is its
+    minimum over an engine's processes: other work can only slow a run down, so the minimum
+    is the least disturbed measurement of that text.
     """
     words = [len(t.split()) for t in texts]
-    common.progress(f"timing {engine.name} on {len(texts)} texts in {repeats} fresh processes")
     payload = {"texts": list(texts), "warmup": list(warmup)}
-    try:
-        runs = [run_child(_TIMING_CHILD, engine, payload) for _ in range(repeats)]
-    except common.BenchError as exc:
-        return {"available": False, "reason": str(exc)}
+    runs: dict[str, list[dict[str, Any]]] = {engine.name: [] for engine in engines}
+    failed: dict[str, str] = {}
+    for repeat in range(repeats):
+        common.progress(
+            f"timing round {repeat + 1} of {repeats}: {len(engines)} methods, {len(texts)} texts"
+        )
+        for engine in engines:
+            if engine.name in failed:
+                continue
+            try:
+                runs[engine.name].append(run_child(_TIMING_CHILD, engine, payload))
+            except common.BenchError as exc:
+                failed[engine.name] = str(exc)
 
-    def fastest(key: str) -> list[float]:
-        return [min(times) / 1e9 for times in zip(*(r[key] for r in runs), strict=True)]
+    def fastest(name: str, key: str) -> list[float]:
+        return [min(times) / 1e9 for times in zip(*(r[key] for r in runs[name]), strict=True)]
 
-    return {
-        "available": True,
-        "repeats": repeats,
-        **summarize(fastest("first_ns"), words),
-        "second_pass": summarize(fastest("second_ns"), words),
-    }
+    out: dict[str, dict[str, Any]] = {}
+    for engine in engines:
+        if engine.name in failed:
+            out[engine.name] = {"available": False, "reason": failed[engine.name]}
+            continue
+        out[engine.name] = {
+            "available": True,
+            "repeats": repeats,
+            **summarize(fastest(engine.name, "first_ns"), words),
+            "second_pass": summarize(fastest(engine.name, "second_ns"), words),
+        }
+    return out
 
 
 def cold_start(engine: Engine, texts: Sequence[str], repeats: int) -> dict[str, Any]:
@@ -306,19 +322,21 @@ def load_texts(quick: bool) -> tuple[list[str], list[str]]:
 
 
 def per_text_all(texts: Sequence[str], warmup: Sequence[str], repeats: int) -> dict[str, Any]:
-    """Per-text timings of our pipeline, its parts and the baselines, each in a fresh process."""
-    ours = per_text(OURS, texts, warmup, repeats)
+    """Per-text timings of our pipeline, its parts, the old featurizer and the baselines."""
+    engines = (OURS, FEATURES, MODELS, OURS_BEFORE, FEATURES_BEFORE, VADER, EMPATH)
+    timed = per_text(engines, texts, warmup, repeats)
+    ours = timed[OURS.name]
     if not ours["available"]:
         raise common.BenchError(f"cannot run the edge client: {ours['reason']}")
     results: dict[str, Any] = {
         "ours": {
             "features_and_models": ours,
-            "features_only": per_text(FEATURES, texts, warmup, repeats),
-            "models_only": per_text(MODELS, texts, warmup, repeats),
+            "features_only": timed[FEATURES.name],
+            "models_only": timed[MODELS.name],
         },
         "before": {
-            "features_before_and_models": per_text(OURS_BEFORE, texts, warmup, repeats),
-            "features_only_before": per_text(FEATURES_BEFORE, texts, warmup, repeats),
+            "features_before_and_models": timed[OURS_BEFORE.name],
+            "features_only_before": timed[FEATURES_BEFORE.name],
         },
         "baselines": {},
     }
@@ -331,7 +349,7 @@ def per_text_all(texts: Sequence[str], warmup: Sequence[str], repeats: int) -> d
         if entry["available"] and now["available"]:
             entry["ratio_time_vs_ours"] = round(entry["median_ms"] / now["median_ms"], 2)
     for engine in (VADER, EMPATH):
-        entry = per_text(engine, texts, warmup, repeats)
+        entry = timed[engine.name]
         if entry["available"]:
             entry["ratio_time_vs_ours"] = round(entry["median_ms"] / ours["median_ms"], 2)
             entry["ratio_words_per_second_ours_vs_baseline"] = round(
@@ -515,7 +533,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "run are more telling than absolute times.",
             "The baselines do less: VADER scores sentiment only and empath counts lexicon "
             "categories; ours counts 17 categories and hashed n-grams and runs two models.",
-            "Per-text figures: each method in its own fresh processes (repeats), warmed on "
+            "Per-text figures: each method in its own fresh processes (repeats, run "
+            "round-robin across methods so load changes touch all alike), warmed on "
             "other users' texts; a text's time is its minimum over the processes; "
             "'second_pass' repeats the same texts in the same process (token caches warm).",
             "Fresh-process figures exclude interpreter start-up; bytecode and the OS file "
