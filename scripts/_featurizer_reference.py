@@ -1,7 +1,8 @@
 """The featurizer as it was before issue 13: the oracle the fast one is tested against.
 
 :func:`extract_reference` is ``edge_client.text.features.extract`` at commit ``c8a1605``
-(one cached Python lookup per token, then NumPy), kept unchanged with its own token cache.
+(one cached Python lookup per token, then NumPy), kept unchanged with its own token cache
+(only the unchanged script test ``is_latin`` is shared).
 ``tests/edge_client/text/test_features_equivalence.py`` checks that the shipped featurizer
 gives exactly the same counts on real and shipped texts, and ``scripts/bench_speed.py``
 times both side by side. Not a public API; nothing in ``edge_client`` imports it.
@@ -18,6 +19,7 @@ from edge_client.text.features import TextCounts
 from edge_client.text.hashing import count_bigrams, count_unigrams, hash_token
 from edge_client.text.lexicon import CATEGORY_NAMES, Lexicon, load_lexicon
 from edge_client.text.tokenizer import TokenKind, full_token_pattern, kind_of, normalise
+from edge_client.text.vocabulary import is_latin  # the script test, unchanged since c8a1605
 
 __all__ = ["extract_reference"]
 
@@ -86,7 +88,7 @@ def _token_info(lex: Lexicon, cache: dict[str, _TokenInfo], tok: str) -> _TokenI
     elif kind is TokenKind.QUESTION:
         info = (hash_token("?"), (), _QUEST, 0)
     elif kind is TokenKind.WORD:
-        code = _WORD if _is_latin(tok[0]) else _FOREIGN
+        code = _WORD if is_latin(tok[0]) else _FOREIGN
         info = (hash_token(tok), lex.lookup(tok), code, len(tok))
     elif kind is TokenKind.NUMBER:
         info = (hash_token(tok), lex.lookup(tok), _WORD, 0)
@@ -96,15 +98,3 @@ def _token_info(lex: Lexicon, cache: dict[str, _TokenInfo], tok: str) -> _TokenI
         info = (hash_token(tok), (), _OTHER, 0)
     cache[tok] = info
     return info
-
-
-def _is_latin(first: str) -> bool:
-    point = ord(first)
-    return (
-        point < 0x2B0
-        or 0x1E00 <= point <= 0x1EFF
-        or 0x2C60 <= point <= 0x2C7F
-        or 0xA720 <= point <= 0xA7FF
-        or 0xAB30 <= point <= 0xAB6F
-        or 0xFF21 <= point <= 0xFF5A
-    )
