@@ -242,7 +242,7 @@ def run_concurrency(writers: int, source: str, timeout: int) -> dict[str, Any]:
 
 
 def _totals(section: dict[str, Any]) -> dict[str, Any]:
-    total: Counter[str] = Counter()
+    total: Counter[str] = Counter(dict.fromkeys(("tried", *OUTCOMES), 0))
     for row in section.values():
         total.update({k: row.get(k, 0) for k in ("tried", *OUTCOMES)})
     peak = max((row.get("peak_rss_mb", 0.0) for row in section.values()), default=0.0)
