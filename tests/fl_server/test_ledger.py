@@ -105,3 +105,27 @@ def test_checkpoint_of_another_policy_is_refused(federation: Build, make_policy:
         CheckpointStore(settings.output_dir / "checkpoint.msgpack").load(
             policy_hash="0" * 64, model="style"
         )
+
+
+def test_checkpoint_of_another_model_version_is_refused(
+    federation: Build, make_policy: Build
+) -> None:
+    """A checkpoint whose weight shapes are not the shipped model's (style v1) is refused."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from edge_client.federated.device import engine_for
+    from fl_server.checkpoint import ServerState
+
+    policy = make_policy(sampling_rate=1.0, min_cohort=2)
+    grid, settings, _ = federation(4, policy=policy, **{"num-rounds": 1})
+    run_server(grid, settings)
+    store = CheckpointStore(settings.output_dir / "checkpoint.msgpack")
+    state = store.load(policy_hash=engine_for(str(policy)).policy_hash, model="style")
+    assert isinstance(state, ServerState)
+    old = {"w": np.zeros((2**17, 1), np.float32), "b": np.zeros(1, np.float32)}
+    store.save(replace(state, weights=old))
+    grid2, settings2, _ = federation(4, policy=policy, **{"num-rounds": 2})
+    with pytest.raises(CheckpointError, match="another model version"):
+        run_server(grid2, settings2)
