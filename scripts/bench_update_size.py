@@ -47,7 +47,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up line
 
 import numpy as np  # after the repository is importable
 from bench_secagg import _policy as adapted_policy  # idem
-from bench_secagg import _run  # idem
+from bench_secagg import _run, one_round_config  # idem
 from flwr.app import Array, ArrayRecord, Message, MetricRecord, RecordDict  # idem
 
 from fl_server.local_grid import LocalGrid  # idem
@@ -94,16 +94,8 @@ def measure_bytes(devices: int, work: Path, data_root: Path | None) -> dict[str,
             flag = "true" if mode == "secure" else "false"
             policy = adapted_policy(work, name, "strict", {**common, "secure_aggregation": flag})
             config = {
-                "policy": str(policy),
+                **one_round_config(policy, work / name, identities, authority),
                 "model": model,
-                "output-dir": str(work / name),
-                "model-trust": str(work / name / "keys" / "model-signing.pub"),
-                "num-rounds": 1,
-                "seed": 1,
-                "initial-model": "shipped",
-                "heldout-eval": False,
-                "secagg-identity": str(identities),
-                "secagg-authority": str(authority),
                 **data,
             }
             progress(f"bytes: {model}, {mode} round, {devices} devices")
