@@ -2,9 +2,10 @@
 
 The style model's trainable residual is linear over hashed word buckets (the hash folded to
 the residual's rows), so a device's update is non-zero exactly at the rows of its words:
-from a plain reply the server ranks the device's own rows above all others (AUC 1). In a secure round the same attack, run on every byte
-the server and the SuperLink receive (each device's replies at every stage), is at chance
-(AUC 0.5 within sampling error), and no reply holds a float update or a metric.
+from a plain reply the server ranks the device's own rows above all others (AUC 1). In a
+secure round the same attack, run on every byte the server and the SuperLink receive (each
+device's replies at every stage), is at chance (AUC 0.5 within sampling error), and no
+reply holds a float update or a metric.
 """
 
 from __future__ import annotations
