@@ -80,7 +80,7 @@ def measure_bytes(devices: int, work: Path, data_root: Path | None) -> dict[str,
     says it was skipped. The other models run on the built-in devices.
     """
     identities, authority = simulation_identities(work / "identities", devices)
-    common = {"sampling_rate": "1.0", "min_cohort": str(devices), "target_epsilon": "1000.0"}
+    common = {"sampling_rate": "1.0", "min_cohort": str(devices), "target_epsilon": "100.0"}
     nodes = [{"partition-id": i} for i in range(devices)]
     out: dict[str, Any] = {}
     for model in MODELS:
