@@ -158,7 +158,7 @@ def _bucket_words(counts: TextCounts, dim: int, *, content_only: bool = False) -
 
 def _style_signals(model: LiteModel, counts: TextCounts, top: int) -> list[Signal]:
     idx, v = _sparse_terms(model, counts)
-    contrib = v * model.get_weights()["w"][idx, 0]
+    contrib = model.terms(counts)[1][:, 0]  # same buckets, same order as ``idx``
     words = _bucket_words(counts, model.spec.hash_dim)
     signals: list[Signal] = []
     for j in np.argsort(-np.abs(contrib)):

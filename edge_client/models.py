@@ -3,10 +3,12 @@
 Each model is a ``.tflite`` file with five signatures and a JSON sidecar describing its
 architecture, input (hash dimension, n-gram orders), output labels, version and the SHA-256
 of the ``.tflite`` bytes, which is checked on every load. Two architectures ship
-(:class:`Architecture`): the decision-style model is a sparse linear model (``infer``,
-``train``, ``get_weights``, ``set_weights``, ``constants``: its IDF); the interest model is a
-frozen int8 embedding bag with a small trainable head and a calibration temperature
-(``infer``, ``train``, ``get_weights``, ``set_weights``, ``explain``: per-word terms).
+(:class:`Architecture`): the decision-style model is a frozen int8 linear layer with a
+trainable hashed residual (``infer``, ``train``, ``get_weights``, ``set_weights``,
+``constants``: its IDF, ``explain``: per-word terms); the interest model is a frozen int8
+embedding bag with a small trainable head and a calibration temperature (``infer``,
+``train``, ``get_weights``, ``set_weights``, ``explain``). Sparse linear files (every
+bucket's weight trainable, the style model before version 2) still load.
 ``models/build.py`` builds them; ``edge_client/assets/models/*.md`` are their model cards.
 """
 
@@ -55,12 +57,19 @@ class Architecture(Enum):
     """One weight per bucket and output: ``w`` ``[hash_dim, outputs]`` is trainable."""
     EMBEDDING_BAG = "embedding_bag"
     """A frozen int8 embedding bag and a small trainable head ``w`` ``[dim, outputs]``."""
+    HASHED_RESIDUAL = "hashed_residual"
+    """Frozen int8 weight per bucket plus a trainable residual ``w`` ``[R, outputs]`` on the
+    hash folded to ``R`` buckets (``R`` divides ``hash_dim``)."""
 
     @property
     def signatures(self) -> tuple[str, ...]:
         """The signatures a file of this architecture must have."""
-        last = "constants" if self is Architecture.SPARSE_LINEAR else "explain"
-        return ("infer", "train", "get_weights", "set_weights", last)
+        extra = {
+            Architecture.SPARSE_LINEAR: ("constants",),
+            Architecture.EMBEDDING_BAG: ("explain",),
+            Architecture.HASHED_RESIDUAL: ("constants", "explain"),
+        }[self]
+        return ("infer", "train", "get_weights", "set_weights", *extra)
 
 
 class Head(Enum):
@@ -181,7 +190,9 @@ class LiteModel:
         self._train = self._interpreter.get_signature_runner("train")
         self._get = self._interpreter.get_signature_runner("get_weights")
         self._set = self._interpreter.get_signature_runner("set_weights")
-        self._extra = self._interpreter.get_signature_runner(signatures[-1])
+        self._extra = {
+            name: self._interpreter.get_signature_runner(name) for name in signatures[4:]
+        }
 
     def predict(self, counts: Sequence[TextCounts]) -> npt.NDArray[np.float32]:
         """Output probabilities ``[len(counts), len(labels)]``."""
@@ -238,16 +249,16 @@ class LiteModel:
         return {name: np.array(out[name], np.float32, copy=True) for name in WEIGHT_NAMES}
 
     def idf(self) -> npt.NDArray[np.float32]:
-        """The sparse linear model's fixed inverse document frequencies ``[D]`` (a copy).
+        """The model's fixed inverse document frequencies ``[D]`` (a copy).
 
         Raises
         ------
         ModelError
             For an embedding-bag model (its IDF is inside the encoder; use :meth:`terms`).
         """
-        if self.spec.architecture is not Architecture.SPARSE_LINEAR:
-            raise ModelError(f"{self.path.name}: only sparse linear models expose their IDF")
-        return np.array(self._extra()["idf"], np.float32, copy=True)
+        if "constants" not in self._extra:
+            raise ModelError(f"{self.path.name}: only hashed linear models expose their IDF")
+        return np.array(self._extra["constants"]()["idf"], np.float32, copy=True)
 
     def terms(self, counts: TextCounts) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
         """Each input bucket's additive share of each output logit, biases left out.
@@ -266,13 +277,13 @@ class LiteModel:
         idx, val = self.spec.row(counts)
         if len(idx) == 0:
             return idx, np.zeros((0, len(self.spec.labels)))
-        if self.spec.architecture is Architecture.SPARSE_LINEAR:
+        if "explain" not in self._extra:  # sparse linear: every bucket's weight is in ``w``
             v = val.astype(np.float64) * self.idf().astype(np.float64)[idx]
             v /= np.sqrt((v * v).sum()) + 1e-12
             w = self.get_weights()["w"].astype(np.float64)
             return idx, v[:, None] * w[idx]
         batch_idx, batch_val = sparse_batch([(idx, val)])
-        out = self._extra(idx=batch_idx, val=batch_val)["terms"]
+        out = self._extra["explain"](idx=batch_idx, val=batch_val)["terms"]
         return idx, np.asarray(out, np.float64)[0, : len(idx)]
 
     def set_weights(self, weights: Mapping[str, Any]) -> None:

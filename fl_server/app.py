@@ -36,6 +36,7 @@ from edge_client.federated.trainable import FederatedModel, initial_weights
 from edge_client.models import LiteModel, load_model
 from edge_client.policy.accounting import RoundCharge
 from fl_server.checkpoint import CHECKPOINT_NAME, CheckpointStore, ServerState, resume_note
+from fl_server.errors import CheckpointError
 from fl_server.evaluation import heldout_devices, heldout_people, score_interests, score_people
 from fl_server.ledger import PrivacyLedger
 from fl_server.publish import Publisher, ensure_signing_key
@@ -81,6 +82,17 @@ def _rng(seed: int, saved: str) -> np.random.Generator:
     return rng
 
 
+def _check_shapes(path: Path, state: ServerState, shipped: Mapping[str, Any]) -> None:
+    """Refuse a checkpoint whose weights do not fit the shipped model (another version)."""
+    found = {k: tuple(v.shape) for k, v in sorted(state.weights.items())}
+    expected = {k: tuple(v.shape) for k, v in sorted(shipped.items())}
+    if found != expected:
+        raise CheckpointError(
+            f"{path}: checkpoint weights {found} do not fit the shipped {state.model} model "
+            f"{expected} (another model version); use another output directory"
+        )
+
+
 def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
     """Run (or resume) a policy-enforced federation on ``grid``.
 
@@ -111,6 +123,7 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
         weights = initial_weights(plan.model, zero=zero)
         state = ServerState(engine.policy_hash, plan.model.value, 0, weights)
     else:
+        _check_shapes(store.path, state, initial_weights(plan.model))
         state = state.with_interrupted_rounds()
         past = sorted({e.sampling_rate for e in state.ledger})
         _LOG.info(

@@ -43,25 +43,34 @@ from models import data, interests
 from models.cards import write_card
 from models.definitions import (
     EMBEDDING_SIGNATURES,
+    RESIDUAL_SIGNATURES,
     EmbeddingBagModule,
-    SparseLinearModule,
+    HashedResidualModule,
     convert,
 )
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "edge_client" / "assets" / "models"
-VERSION = "1.0.0"
+VERSION = "2.0.0"
 INTERESTS_VERSION = "2.0.0"
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """Hyper-parameters of one model."""
+    """Hyper-parameters of one model.
+
+    ``residual_dim`` buckets of trainable residual (what federated rounds exchange) and one
+    int8 scale per ``scale_block`` buckets of the frozen weights: chosen by
+    ``scripts/bench_update_size.py`` (a 2^13 residual adapts as well as retraining all
+    2^17 weights; 64-bucket blocks quantize without loss of held-out AUC).
+    """
 
     name: str
     hash_dim: int
     bigrams: bool
     c: float
     softmax: bool
+    residual_dim: int = 2**13
+    scale_block: int = 64
 
 
 STYLE = Recipe("style", hash_dim=2**17, bigrams=False, c=10.0, softmax=False)
@@ -115,27 +124,51 @@ def fit(design: Design, counts: Sequence[TextCounts], y: np.ndarray) -> Logistic
     return clf
 
 
+def quantize_blocks(w: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 codes ``[D, C]`` and one float32 scale per block of ``block`` rows.
+
+    Each block's scale is its largest magnitude over 127 (1 for an all-zero block), so
+    ``codes[i] * scale[i // block]`` is within half a step of ``w[i]``.
+    """
+    rows = np.asarray(w, np.float64).reshape(-1, block * w.shape[1])
+    scale = np.abs(rows).max(axis=1) / 127.0
+    scale[scale == 0] = 1.0
+    codes = np.clip(np.rint(rows / scale[:, None]), -127, 127).astype(np.int8)
+    return codes.reshape(w.shape), scale.astype(np.float32)
+
+
 def export(design: Design, clf: LogisticRegression, labels: Sequence[str]) -> Path:
-    """Write ``<name>.tflite`` and its sidecar; return the ``.tflite`` path."""
+    """Write ``<name>.tflite`` and its sidecar; return the ``.tflite`` path.
+
+    The fitted weights become the frozen int8 layer; the residual starts at zero and the
+    bias at the fitted intercept.
+    """
     r = design.recipe
-    module = SparseLinearModule(
+    codes, scale = quantize_blocks(np.asarray(clf.coef_, np.float64).T, r.scale_block)
+    classes = codes.shape[1]
+    module = HashedResidualModule(
         idf=design.idf,
-        w=np.asarray(clf.coef_, np.float64).T.copy(),  # [D, classes or 1]
+        codes=codes,
+        scale=scale,
+        w=np.zeros((r.residual_dim, classes), np.float32),
         b=np.asarray(clf.intercept_, np.float64),
         softmax=r.softmax,
     )
     with tempfile.TemporaryDirectory() as tmp:
-        flatbuffer = convert(module, Path(tmp))
+        flatbuffer = convert(module, Path(tmp), signatures=RESIDUAL_SIGNATURES)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     path = OUT_DIR / f"{r.name}.tflite"
     path.write_bytes(flatbuffer)
     sidecar = {
         "name": r.name,
         "version": VERSION,
-        "architecture": "sparse_linear",
+        "architecture": "hashed_residual",
         "hash_dim": r.hash_dim,
         "bigrams": r.bigrams,
         "head": "softmax" if r.softmax else "sigmoid",
+        "residual_dim": r.residual_dim,
+        "scale_block": r.scale_block,
+        "trainable_values": (r.residual_dim + 1) * classes,
         "labels": list(labels),
         "sha256": hashlib.sha256(flatbuffer).hexdigest(),
     }
@@ -154,6 +187,12 @@ def add_field(path: Path, key: str, value: object) -> None:
 def add_metrics(path: Path, metrics: dict[str, object]) -> None:
     """Record metrics in the sidecar."""
     add_field(path, "metrics", metrics)
+
+
+def _auc(
+    y: np.ndarray, clf: LogisticRegression, design: Design, counts: Sequence[TextCounts]
+) -> float:
+    return round(float(roc_auc_score(y, clf.decision_function(design.matrix(counts)))), 4)
 
 
 def build_style() -> dict[str, object]:
@@ -203,6 +242,10 @@ def build_style() -> dict[str, object]:
         "auc_first_300_words": round(float(roc_auc_score(y[held], p_short)), 4),
         "cv5_auc_full_history": round(float(np.mean(cv_full)), 4),
         "cv5_auc_first_300_words": round(float(np.mean(cv_short)), 4),
+        # The same held-out users scored with the unquantized float32 weights (scikit-learn).
+        "float32_auc_full_history": _auc(y[held], clf, design, [full[i] for i in held]),
+        "float32_auc_first_300_words": _auc(y[held], clf, design, [short[i] for i in held]),
+        "trainable_values": (STYLE.residual_dim + 1) * len(clf.intercept_),
         "size_bytes": path.stat().st_size,
     }
     add_metrics(path, metrics)

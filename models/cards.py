@@ -49,19 +49,31 @@ def write_card(path: Path, metrics: dict[str, object]) -> Path:
     purpose, data, split, limits = _PURPOSE[name]
     rows = "\n".join(f"| {k} | {v} |" for k, v in metrics.items())
     grams = "unigrams and bigrams" if side["bigrams"] else "unigrams"
+    residual = int(side["residual_dim"])
+    update_kb = 4 * int(side["trainable_values"]) / 1000
     card = f"""# Model card: `{name}` v{side["version"]}
 
 **What it does.** {purpose}
 
-**Architecture.** Sparse linear model: hashed {grams} (CRC-32, {side["hash_dim"]} buckets,
-`log1p` counts × IDF, L2-normalised inside the model), {side["head"]} head over
-{len(side["labels"])} output(s). Psycholinguistic features (category percentages, CDI)
-explain profiles but are not model inputs: as inputs they lowered the style model's 5-fold
-AUC (0.831 → 0.800). Weights were fitted by L2-regularised logistic regression
-(scikit-learn, lbfgs, deterministic) and exported with TensorFlow to TensorFlow Lite builtin
-ops with five signatures: `infer`, `train` (one SGD step, hand-written gradients),
-`get_weights`, `set_weights`, `constants` (the IDF, for explanations). The same file infers
-and trains under LiteRT and tflite-runtime.
+**Architecture.** Hashed {grams} (CRC-32, {side["hash_dim"]} buckets, `log1p` counts × IDF,
+L2-normalised inside the model), {side["head"]} head over {len(side["labels"])} output(s).
+The logit is `Σ a_k · (base[idx_k] + w[idx_k mod {residual}]) + b`. **Frozen**: `base`, one
+int8 weight per bucket with one float32 scale per {side["scale_block"]} buckets: the
+L2-regularised logistic regression (scikit-learn, lbfgs, deterministic) quantized, which
+leaves held-out AUC as it was (float32 weights: {metrics["float32_auc_full_history"]} whole
+histories, {metrics["float32_auc_first_300_words"]} first 300 words). **Trainable** (what
+`train`, `get_weights`, `set_weights` and federated rounds cover): the residual `w` over the
+same hash folded to {residual} buckets, zero at build time, and the bias `b`:
+{side["trainable_values"]:,} float32 values, a {update_kb:.1f} kB update (version 1 trained all
+{side["hash_dim"]:,} weights: 524 kB). Fitted on half the training users and adapted on the
+other half, a {residual}-bucket residual gains as much held-out AUC as retraining all
+{side["hash_dim"]:,} weights (`python scripts/bench_update_size.py`). Psycholinguistic
+features (category percentages, CDI) explain profiles but are not model inputs: as inputs
+they lowered the style model's 5-fold AUC (0.831 → 0.800). Exported with TensorFlow to
+TensorFlow Lite builtin ops with six signatures: `infer`, `train` (one SGD step,
+hand-written gradients), `get_weights`, `set_weights`, `constants` (the IDF) and `explain`
+(each word's share of the logit). The same file infers and trains under LiteRT and
+tflite-runtime.
 
 **Data.** {data}
 

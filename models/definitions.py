@@ -1,26 +1,30 @@
 """TensorFlow definitions of the on-device text models (needs the ``build`` extra).
 
-The decision-style model is a sparse linear layer over hashed n-gram counts (TF-IDF
-weighted and L2-normalised inside the model) with a sigmoid head
-(:class:`SparseLinearModule`, which also has a softmax head). The interest model is a frozen
+The decision-style model is a frozen int8 linear layer over hashed n-gram counts (TF-IDF
+weighted and L2-normalised inside the model) plus a small trainable hashed residual, with a
+sigmoid head (:class:`HashedResidualModule`; until version 2 every one of its 2^17 float32
+weights was trainable, a 520 kB update). The interest model is a frozen
 int8 embedding bag with a small trainable head and a calibration temperature
 (:class:`EmbeddingBagModule`, described there and in :mod:`models.interests`). Dense
 psycholinguistic features were tried as extra inputs and lowered held-out AUC (0.831 →
 0.800 by 5-fold CV), so they explain profiles but do not feed the models.
 
-The sparse linear module exports five signatures, in TensorFlow Lite builtin ops only, so
+The decision-style module exports six signatures, in TensorFlow Lite builtin ops only, so
 the same file infers *and trains* under LiteRT and tflite-runtime:
 
 ``infer(idx, val) -> probs, logits``
     ``idx`` int32 ``[B, K]`` bucket indices (padding: index 0, value 0), ``val`` float32
     ``[B, K]`` sublinear counts.
 ``train(idx, val, y, lr, l2) -> loss``
-    One SGD step on the mean cross-entropy plus ``l2/2 * ||W||^2``. Gradients are written
-    out by hand (no GradientTape): the automatic ones need ops TensorFlow Lite lacks.
+    One SGD step of the trainable weights on the mean cross-entropy plus
+    ``l2/2 * ||W||^2``. Gradients are written out by hand (no GradientTape): the automatic
+    ones need ops TensorFlow Lite lacks.
 ``get_weights() -> w, b`` and ``set_weights(w, b) -> ok``
     Checkpoint and federated exchange go through these (``tf.raw_ops.Save`` needs Flex).
 ``constants() -> idf``
-    The fixed input transform, so the device can explain a score term by term.
+    The fixed input transform, so the device can show a word's weight in a text.
+``explain(idx, val) -> terms``
+    Each input bucket's additive share of each logit.
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ import tensorflow as tf
 
 __all__ = [
     "EMBEDDING_SIGNATURES",
+    "RESIDUAL_SIGNATURES",
     "SIGNATURES",
     "EmbeddingBagModule",
-    "SparseLinearModule",
+    "HashedResidualModule",
     "convert",
 ]
 
@@ -79,43 +84,91 @@ class _TextModule(tf.Module):  # type: ignore[misc]  # tf.Module is untyped
         return {"ok": tf.constant(1, tf.int32)}
 
 
-class SparseLinearModule(_TextModule):
-    """Sparse linear model with TF-IDF normalisation, exportable to TensorFlow Lite.
+SIGNATURES: tuple[str, ...] = ("infer", "train", "get_weights", "set_weights", "constants")
+"""Signatures of the shipped linear models, in export order."""
+
+
+class HashedResidualModule(_TextModule):
+    """Frozen int8 linear layer over the buckets plus a trainable hashed residual.
+
+    ``logits = Σ_k a_k · (base[idx_k] + w[idx_k mod R]) + b`` with ``a`` the TF-IDF weights
+    of the input (``val · idf[idx]``, L2-normalised), ``base[i] = codes[i] · scale[i // Q]``
+    the frozen weights (int8 codes, one float32 scale per block of ``Q`` buckets) and ``w``
+    ``[R, C]`` the residual: the same CRC-32 hash folded to ``R`` buckets (``idx mod R`` is
+    the hash's low bits, as ``R`` divides the hash dimension). Only ``w`` and ``b`` are
+    variables, so an update is ``(R + 1) · C`` float32 values however large the input is.
+    The int8 codes are gathered before they are cast, so they stay one byte each.
+
+    Signatures (TensorFlow Lite builtin ops only): ``infer(idx, val) -> probs, logits``;
+    ``train(idx, val, y, lr, l2) -> loss`` (one SGD step of ``w`` and ``b`` on the mean
+    cross-entropy plus ``l2/2 · ||w||²``, gradients by hand); ``get_weights() -> w, b``;
+    ``set_weights(w, b) -> ok``; ``constants() -> idf``; ``explain(idx, val) -> terms``
+    (``[B, K, C]``: each input bucket's additive share of each logit).
 
     Parameters
     ----------
     idf : numpy.ndarray
-        ``[D]`` inverse document frequencies (a constant of the model).
+        ``[D]`` float32 inverse document frequencies.
+    codes : numpy.ndarray
+        ``[D, C]`` int8 frozen weights.
+    scale : numpy.ndarray
+        ``[D // Q]`` float32 scale of each block of ``Q`` buckets.
     w, b : numpy.ndarray
-        Initial weights ``[D, C]`` and ``[C]`` (trainable variables).
+        Initial residual ``[R, C]`` (``R`` a power of two dividing ``D``) and bias ``[C]``.
     softmax : bool
         Softmax head over ``C`` classes if true, else an independent sigmoid per output.
     """
 
-    def __init__(self, *, idf: np.ndarray, w: np.ndarray, b: np.ndarray, softmax: bool) -> None:
+    def __init__(
+        self,
+        *,
+        idf: np.ndarray,
+        codes: np.ndarray,
+        scale: np.ndarray,
+        w: np.ndarray,
+        b: np.ndarray,
+        softmax: bool,
+    ) -> None:
         super().__init__()
+        dim, residual = int(codes.shape[0]), int(w.shape[0])
+        if dim % residual or dim % scale.shape[0]:
+            raise ValueError("residual and scale blocks must divide the hash dimension")
         self.softmax = softmax
         self.idf = tf.constant(idf.astype(np.float32))
+        self.codes = tf.constant(codes.astype(np.int8))
+        self.scale = tf.constant(scale.astype(np.float32))
+        self.block = tf.constant(dim // int(scale.shape[0]), tf.int32)
+        self.residual = tf.constant(residual, tf.int32)
         self._bind(w, b, extra="constants", extra_sparse=False)
+        sparse = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.float32)]
+        self.explain = tf.function(self._explain, input_signature=sparse)
 
     def _normalise(self, idx: Any, val: Any) -> Any:
         v = val * tf.gather(self.idf, idx)
         return v / (tf.sqrt(tf.reduce_sum(v * v, axis=1, keepdims=True)) + 1e-12)
 
-    def _logits(self, idx: Any, v: Any) -> Any:
-        rows = tf.gather(self.w, idx)  # [B, K, C]
-        return tf.reduce_sum(rows * tf.expand_dims(v, -1), axis=1) + self.b
+    def _rows(self, idx: Any) -> tuple[Any, Any]:
+        """Residual row of each bucket and its full weight row ``base + residual``."""
+        folded = tf.math.floormod(idx, self.residual)
+        codes = tf.cast(tf.gather(self.codes, idx), tf.float32)  # [B, K, C]
+        scale = tf.gather(self.scale, tf.math.floordiv(idx, self.block))  # [B, K]
+        return folded, codes * tf.expand_dims(scale, -1) + tf.gather(self.w, folded)
+
+    def _terms(self, idx: Any, val: Any) -> tuple[Any, Any, Any]:
+        v = self._normalise(idx, val)
+        folded, rows = self._rows(idx)
+        return v, folded, rows * tf.expand_dims(v, -1)
 
     def _probs(self, logits: Any) -> Any:
         return tf.nn.softmax(logits) if self.softmax else tf.sigmoid(logits)
 
     def _infer(self, idx: Any, val: Any) -> dict[str, Any]:
-        logits = self._logits(idx, self._normalise(idx, val))
+        logits = tf.reduce_sum(self._terms(idx, val)[2], axis=1) + self.b
         return {"probs": self._probs(logits), "logits": logits}
 
     def _train(self, idx: Any, val: Any, y: Any, lr: Any, l2: Any) -> dict[str, Any]:
-        v = self._normalise(idx, val)
-        p = self._probs(self._logits(idx, v))
+        v, folded, terms = self._terms(idx, val)
+        p = self._probs(tf.reduce_sum(terms, axis=1) + self.b)
         n = tf.cast(tf.shape(idx)[0], tf.float32)
         eps = 1e-7
         if self.softmax:
@@ -125,7 +178,7 @@ class SparseLinearModule(_TextModule):
         loss = ce / n + 0.5 * l2 * tf.reduce_sum(self.w * self.w)
         g = (p - y) / n  # dLoss/dlogits for both heads
         upd = tf.expand_dims(v, -1) * tf.expand_dims(g, 1)  # [B, K, C]
-        dw = tf.scatter_nd(tf.expand_dims(idx, -1), upd, tf.constant([self.dim, self.classes]))
+        dw = tf.scatter_nd(tf.expand_dims(folded, -1), upd, tf.constant([self.dim, self.classes]))
         self.w.assign_sub(lr * (dw + l2 * self.w))
         self.b.assign_sub(lr * tf.reduce_sum(g, axis=0))
         return {"loss": loss}
@@ -133,9 +186,12 @@ class SparseLinearModule(_TextModule):
     def _constants(self) -> dict[str, Any]:
         return {"idf": self.idf}
 
+    def _explain(self, idx: Any, val: Any) -> dict[str, Any]:
+        return {"terms": self._terms(idx, val)[2]}
 
-SIGNATURES: tuple[str, ...] = ("infer", "train", "get_weights", "set_weights", "constants")
-"""Signatures of the shipped linear models, in export order."""
+
+RESIDUAL_SIGNATURES: tuple[str, ...] = (*SIGNATURES, "explain")
+"""Signatures of the decision-style model (:class:`HashedResidualModule`), in export order."""
 
 
 class EmbeddingBagModule(_TextModule):

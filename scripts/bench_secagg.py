@@ -132,6 +132,21 @@ def _encoding(updates: list[dict[str, np.ndarray]], record: dict[str, Any]) -> d
     }
 
 
+def one_round_config(policy: Path, out: Path, identities: Path, authority: Path) -> dict[str, Any]:
+    """Run config of one round from the shipped model, no held-out scoring, secagg ready."""
+    return {
+        "policy": str(policy),
+        "output-dir": str(out),
+        "model-trust": str(out / "keys" / "model-signing.pub"),
+        "num-rounds": 1,
+        "seed": 1,
+        "initial-model": "shipped",
+        "heldout-eval": False,
+        "secagg-identity": str(identities),
+        "secagg-authority": str(authority),
+    }
+
+
 def _cost(devices: int, work: Path) -> dict[str, Any]:
     """One plain and one secure round on ``devices`` virtual devices; costs per device."""
     identities, authority = simulation_identities(work / "identities", devices)
@@ -146,17 +161,7 @@ def _cost(devices: int, work: Path) -> dict[str, Any]:
             "strict",
             {**common, "secure_aggregation": "true" if mode == "secure" else "false"},
         )
-        config = {
-            "policy": str(policy),
-            "output-dir": str(work / f"{mode}-{devices}"),
-            "model-trust": str(work / f"{mode}-{devices}" / "keys" / "model-signing.pub"),
-            "num-rounds": 1,
-            "seed": 1,
-            "initial-model": "shipped",
-            "heldout-eval": False,
-            "secagg-identity": str(identities),
-            "secagg-authority": str(authority),
-        }
+        config = one_round_config(policy, work / f"{mode}-{devices}", identities, authority)
         progress(f"cost: {mode} round with {devices} devices")
         app, rounds, wall, _ = _run(nodes, config, keep=_KEPT_UPDATES if mode == "plain" else 0)
         record = rounds[0]

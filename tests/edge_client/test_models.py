@@ -29,12 +29,32 @@ def test_model_files_are_small_and_have_signatures(name: ModelName) -> None:
     assert weights["b"].shape == (len(model.spec.labels),)
 
 
-def test_style_model_is_sparse_linear() -> None:
-    """The decision-style model has one weight per bucket and exposes its IDF."""
+def test_style_model_trains_only_a_hashed_residual() -> None:
+    """The style model's update is a 2^13-bucket residual and a bias: at most 64 kB."""
     model = load_model(ModelName.STYLE)
-    assert model.spec.architecture is Architecture.SPARSE_LINEAR
-    assert model.get_weights()["w"].shape == (model.spec.hash_dim, 1)
+    assert model.spec.architecture is Architecture.HASHED_RESIDUAL
+    weights = model.get_weights()
+    residual = weights["w"].shape[0]
+    assert weights["w"].shape == (residual, 1)
+    assert model.spec.hash_dim % residual == 0
+    assert 4 * sum(w.size for w in weights.values()) <= 64_000
     assert model.idf().shape == (model.spec.hash_dim,)
+
+
+def test_style_terms_add_up_and_training_touches_only_the_text_buckets() -> None:
+    """Explain terms plus the bias are the logit; a train step moves only ``idx mod R`` rows."""
+    model = load_model(ModelName.STYLE)
+    counts = extract(ANALYTICAL)
+    idx, terms = model.terms(counts)
+    before = model.get_weights()
+    assert terms[:, 0].sum() + before["b"][0] == pytest.approx(model.logits([counts])[0, 0], 1e-4)
+    model.train_step([counts], np.zeros((1, 1), np.float32), learning_rate=1.0)
+    moved = np.flatnonzero(model.get_weights()["w"][:, 0] != before["w"][:, 0])
+    residual = before["w"].shape[0]
+    assert moved.size > 0
+    assert set(moved.tolist()) <= {int(i) % residual for i in idx}
+    _, after = model.terms(counts)
+    assert after[:, 0].sum() < terms[:, 0].sum()  # toward the emotional target
 
 
 def test_interest_model_trains_only_a_small_head() -> None:
@@ -128,8 +148,8 @@ def test_weights_round_trip_and_validation() -> None:
     original = model.get_weights()
     x = [extract(ANALYTICAL)]
     p0 = model.predict(x)
-    model.set_weights({"w": np.zeros_like(original["w"]), "b": np.zeros_like(original["b"])})
-    assert model.predict(x)[0, 0] == pytest.approx(0.5)
+    model.set_weights({"w": np.zeros_like(original["w"]), "b": np.full_like(original["b"], -40)})
+    assert model.predict(x)[0, 0] < 1e-6  # the frozen part cannot outweigh the bias
     model.set_weights(original)
     assert np.allclose(model.predict(x), p0)
     with pytest.raises(ModelError, match="shape"):

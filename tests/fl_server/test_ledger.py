@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgpack
 import pytest
 
 from edge_client.policy import Preset, load_preset
@@ -71,6 +72,14 @@ def test_restart_resumes_rounds_and_keeps_epsilon(federation: Build, make_policy
     assert second.epsilon > first.epsilon
 
 
+def _one_round(federation: Build, make_policy: Build, nodes: int) -> tuple[Any, CheckpointStore]:
+    """Run one round on ``nodes`` devices; return its policy and checkpoint store."""
+    policy = make_policy(sampling_rate=1.0, min_cohort=2)
+    grid, settings, _ = federation(nodes, policy=policy, **{"num-rounds": 1})
+    run_server(grid, settings)
+    return policy, CheckpointStore(settings.output_dir / "checkpoint.msgpack")
+
+
 def test_round_charged_before_a_crash_is_still_counted(
     federation: Build, make_policy: Build
 ) -> None:
@@ -78,10 +87,7 @@ def test_round_charged_before_a_crash_is_still_counted(
     from edge_client.federated.device import engine_for
     from fl_server.checkpoint import ServerState
 
-    policy = make_policy(sampling_rate=1.0, min_cohort=2)
-    grid, settings, _ = federation(6, policy=policy, **{"num-rounds": 1})
-    run_server(grid, settings)
-    store = CheckpointStore(settings.output_dir / "checkpoint.msgpack")
+    policy, store = _one_round(federation, make_policy, 6)
     engine = engine_for(str(policy))
     state = store.load(policy_hash=engine.policy_hash, model="style")
     assert isinstance(state, ServerState)
@@ -112,6 +118,22 @@ def test_checkpoint_of_another_policy_is_refused(federation: Build, make_policy:
         CheckpointStore(settings.output_dir / "checkpoint.msgpack").load(
             policy_hash="0" * 64, model="style"
         )
+
+
+def test_checkpoint_of_another_model_version_is_refused(
+    federation: Build, make_policy: Build
+) -> None:
+    """A checkpoint whose weight shapes are not the shipped model's (style v1) is refused."""
+    import numpy as np
+
+    policy, store = _one_round(federation, make_policy, 4)
+    doc = msgpack.unpackb(store.path.read_bytes(), raw=False, strict_map_key=False)
+    old = {"w": np.zeros((2**17, 1), np.float32), "b": np.zeros(1, np.float32)}
+    doc["weights"] = [[k, list(v.shape), v.tobytes()] for k, v in sorted(old.items())]
+    store.path.write_bytes(msgpack.packb(doc, use_bin_type=True))
+    grid2, settings2, _ = federation(4, policy=policy, **{"num-rounds": 2})
+    with pytest.raises(CheckpointError, match="another model version"):
+        run_server(grid2, settings2)
 
 
 class _Crash(BaseException):

@@ -220,3 +220,26 @@ def test_bench_accuracy_quick_writes_sane_report(tmp_path: Path) -> None:
     assert profiles["by_corpus"]["reddit"]["texts"] == 600
     for name in ("style", "interests"):
         assert report["model_sizes"][name]["bytes"] > 0
+
+
+@pytest.mark.slow
+def test_bench_update_size_reports_bytes_within_budget(tmp_path: Path) -> None:
+    """Every model's plain and secure replies are measured; the style update is 64 kB at most."""
+    out = tmp_path / "update_size.json"
+    env = {**os.environ, "EDGEPROF_DATA": str(tmp_path / "no-data")}
+    stdout = run_script("bench_update_size.py", out, "--devices", "6", env=env)
+    assert "plain / before" in stdout
+    report = load(out)
+    sizes = report["bytes"]
+    assert "skipped" in sizes["interests"]  # its devices are 20 Newsgroups authors
+    assert "skipped" in report["capacity"]
+    for model in ("style", "ranking"):
+        row = sizes[model]
+        sent = row["plain"]["bytes_up_per_device"]
+        assert 4 * row["update_values"] < sent <= row["target"]["value"] <= 64_000
+        assert row["secure"]["bytes_up_per_device"] > 4 * row["update_values"]
+        assert row["target"]["passed"] is True
+    style = sizes["style"]
+    assert style["update_shapes"]["w"][1] == 1
+    assert style["baseline_bytes_up_per_device"] > 4 * 131_073
+    assert style["ratio_plain_to_baseline"] < 0.1

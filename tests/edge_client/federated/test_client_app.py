@@ -55,7 +55,7 @@ def test_reply_bytes_hold_no_text_or_canary(
 ) -> None:
     """Byte by byte, the serialized reply contains no canary and no word of the device's text."""
     wire = _bytes(handle_train(device, round_message(), context))
-    assert len(wire) > 100_000  # the update itself is there
+    assert len(wire) > 4 * 8_193  # the update itself is there (8,193 float32 values)
     for needle in [CANARY, "CANARY", "zebra", "quartz", "love my dog", "happy"]:
         assert needle.encode() not in wire
         assert needle.encode("utf-16-le") not in wire

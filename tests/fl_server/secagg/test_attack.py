@@ -1,10 +1,11 @@
 """The word-bucket membership attack of the threat model, on what the server receives.
 
-The style model is linear over hashed word buckets, so a device's update is non-zero
-exactly at the buckets of its words: from a plain reply the server ranks the device's own
-buckets above all others (AUC 1). In a secure round the same attack, run on every byte
-the server and the SuperLink receive (each device's replies at every stage), is at chance
-(AUC 0.5 within sampling error), and no reply holds a float update or a metric.
+The style model's trainable residual is linear over hashed word buckets (the hash folded to
+the residual's rows), so a device's update is non-zero exactly at the rows of its words:
+from a plain reply the server ranks the device's own rows above all others (AUC 1). In a
+secure round the same attack, run on every byte the server and the SuperLink receive (each
+device's replies at every stage), is at chance (AUC 0.5 within sampling error), and no
+reply holds a float update or a metric.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ NODES = 6
 
 
 def _word_buckets(config: dict[str, Any], partition: int) -> npt.NDArray[np.int64]:
-    """The hash buckets of every word the device's examples hold (the attack's truth)."""
+    """The residual rows of every word the device's examples hold (the attack's truth)."""
     device = device_from_config({"partition-id": partition}, config)
-    spec = load_model(ModelName.STYLE).spec
+    model = load_model(ModelName.STYLE)
+    rows = model.get_weights()["w"].shape[0]
     examples = device.examples[ModelName.STYLE]
-    return np.unique(np.concatenate([spec.row(c)[0] for c in examples.counts])).astype(np.int64)
+    buckets = np.concatenate([model.spec.row(c)[0] for c in examples.counts])
+    return np.unique(buckets % rows).astype(np.int64)
 
 
 def _auc(scores: npt.NDArray[np.float64], buckets: npt.NDArray[np.int64]) -> float:
@@ -53,7 +56,8 @@ def _updates(
 ) -> dict[int, npt.NDArray[np.float64]]:
     """Per node, the attacker's score of each bucket from what that node sent."""
     out = {}
-    offset = 1  # weights in name order: "b" (1 value) then "w" (the buckets)
+    offset = 1  # weights in name order: "b" (1 value) then "w" (the residual's rows)
+    rows = load_model(ModelName.STYLE).get_weights()["w"].shape[0]
     for reply in replies:
         node = reply.metadata.src_node_id
         for item in reply.content.values():
@@ -61,7 +65,7 @@ def _updates(
                 continue
             if secure:
                 vector = item["masked"].numpy().view(np.int32)
-                out[node] = np.abs(vector[offset : offset + 131072].astype(np.float64))
+                out[node] = np.abs(vector[offset : offset + rows].astype(np.float64))
             else:
                 out[node] = np.abs(item["w"].numpy().ravel().astype(np.float64))
     return out
