@@ -190,26 +190,36 @@ def profile_command(
 
 def _profile_jsonl(profiler: EdgeProfiler, files: tuple[str, ...]) -> int:
     status = 0
+
+    def bad_line(line: int, message: str) -> None:
+        nonlocal status
+        _report(message)
+        click.echo(json.dumps({"line": line, "error": message}))
+        status = ExitCode.INPUT
+
     for path in files:
         try:
-            records = list(iter_jsonl(path))
+            # Streamed: one bad line (too deep, too long, not JSON) is that line's error
+            # record; every line before and after it is still profiled.
+            for record in iter_jsonl(path):
+                if not isinstance(record, JsonlRecord):
+                    bad_line(record.line, record.message)
+                    continue
+                profiler.reset()
+                try:
+                    profiler.observe(record.text)
+                    result = profiler.profile().to_dict()
+                except EdgeProfilerError as exc:
+                    bad_line(record.line, f"{path}:{record.line}: {exc}")
+                    continue
+                out: dict[str, object] = {"line": record.line}
+                if record.id is not None:
+                    out["id"] = record.id
+                out.update(result)
+                click.echo(json.dumps(out, ensure_ascii=False))
         except EdgeProfilerError as exc:
             _report(str(exc))
             status = ExitCode.INPUT
-            continue
-        for record in records:
-            if not isinstance(record, JsonlRecord):
-                _report(record.message)
-                click.echo(json.dumps({"line": record.line, "error": record.message}))
-                status = ExitCode.INPUT
-                continue
-            profiler.reset()
-            profiler.observe(record.text)
-            out: dict[str, object] = {"line": record.line}
-            if record.id is not None:
-                out["id"] = record.id
-            out.update(profiler.profile().to_dict())
-            click.echo(json.dumps(out, ensure_ascii=False))
     return status
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from edge_client.text.language import TextLanguage
 
 __all__ = [
+    "MAX_PROFILE_WORDS",
     "MIN_INTEREST_SCORE",
     "THIN_EVIDENCE_WORDS",
     "DecisionStyle",
@@ -23,6 +24,8 @@ THIN_EVIDENCE_WORDS = 300
 
 MIN_INTEREST_SCORE = 0.1
 """Lowest calibrated score an interest is listed with, whatever the policy's minimum."""
+MAX_PROFILE_WORDS = 10**15
+"""Most words a profile read back with :meth:`Profile.from_dict` may claim (exact in floats)."""
 
 
 class Evidence(Enum):
@@ -161,11 +164,11 @@ class Profile:
         def number(value: object, where: str, low: float, high: float) -> float:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InputError(f"{source}: field '{where}' must be a number")
-            if not low <= float(value) <= high:
+            if not low <= value <= high:  # compared as is: float() of a huge int overflows
                 raise InputError(f"{source}: field '{where}' must be in [{low}, {high}]")
             return float(value)
 
-        words = number(need(data, "words", ""), "words", 0, float("inf"))
+        words = number(need(data, "words", ""), "words", 0, MAX_PROFILE_WORDS)
         style = need(data, "decision_style", "")
         raw_analytical = need(style, "analytical", "decision_style.")
         analytical = (

@@ -2,8 +2,11 @@
 
 :func:`run_server` does the work for any :class:`flwr.serverapp.Grid` (Flower's simulation
 or deployment grid, or the in-process test grid): load the policy, the signing key and the
-checkpoint (resuming if there is one), wrap ``FedAvg`` in :class:`PolicyStrategy`, run the
-remaining rounds, and write ``metrics.json``, ``progress.jsonl`` and the plots.
+checkpoint (resuming if there is one: past rounds keep what they spent, an interrupted
+round keeps its number, and the run never goes past ``num-rounds``; a checkpoint that
+already holds them all is reported plainly, not trained on in silence), wrap ``FedAvg``
+in :class:`PolicyStrategy`, run the remaining rounds, and write ``metrics.json``,
+``progress.jsonl`` and the plots.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ except ModuleNotFoundError as exc:  # Flower comes with the 'federated' extra on
 from edge_client.federated.device import engine_for
 from edge_client.federated.trainable import FederatedModel, initial_weights
 from edge_client.models import load_model
-from fl_server.checkpoint import CheckpointStore, ServerState
+from edge_client.policy.accounting import RoundCharge
+from fl_server.checkpoint import CHECKPOINT_NAME, CheckpointStore, ServerState, resume_note
 from fl_server.evaluation import heldout_people, score_people
 from fl_server.ledger import PrivacyLedger
 from fl_server.publish import Publisher, ensure_signing_key
@@ -56,6 +60,9 @@ class RunResult:
         Last round whose model was published.
     epsilon
         ε spent in total (checkpointed rounds included).
+    note
+        Why nothing was trained (the checkpoint already holds ``num-rounds`` rounds), or
+        ``None`` when rounds ran.
     """
 
     output_dir: Path
@@ -63,6 +70,7 @@ class RunResult:
     plots: tuple[Path, ...]
     completed_round: int
     epsilon: float
+    note: str | None = None
 
 
 def _rng(seed: int, saved: str) -> np.random.Generator:
@@ -88,21 +96,34 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
         Outputs and ε spent.
     """
     engine = engine_for(settings.policy)
+    rules = engine.federated
     plan, out = settings.plan, settings.output_dir
-    store = CheckpointStore(out / "checkpoint.msgpack")
-    state = store.load(policy_hash=engine.policy_hash, model=plan.model.value)
+    store = CheckpointStore(out / CHECKPOINT_NAME)
+    state = store.load(
+        policy_hash=engine.policy_hash,
+        model=plan.model.value,
+        legacy_charge=RoundCharge(rules.sampling_rate, rules.noise_multiplier),
+    )
+    rate = settings.sampling_rate or rules.sampling_rate
     if state is None:
         zero = settings.initial_model is InitialModel.ZERO
         weights = initial_weights(plan.model, zero=zero)
         state = ServerState(engine.policy_hash, plan.model.value, 0, weights)
     else:
+        state = state.with_interrupted_rounds()
+        past = sorted({e.sampling_rate for e in state.ledger})
         _LOG.info(
-            "resuming after round %d with ε=%.3f charged",
-            state.completed_round,
-            max((e.epsilon for e in state.ledger), default=0.0),
+            "resuming after round %d of %d; past rounds stay charged at what they spent "
+            "(sampling rates %s), new rounds at q=%g",
+            state.rounds_started,
+            settings.num_rounds,
+            ", ".join(f"{q:g}" for q in past) or "none",
+            rate,
         )
-    rate = settings.sampling_rate or engine.federated.sampling_rate
-    ledger = PrivacyLedger.from_rules(engine.federated, sampling_rate=rate, entries=state.ledger)
+    ledger = PrivacyLedger.from_rules(rules, sampling_rate=rate, entries=state.ledger)
+    note = resume_note(state, settings.num_rounds, out)
+    if note is not None:
+        _LOG.warning("%s", note)
     evaluation: dict[int, dict[str, float]] = {
         int(r["round"]): {"auc": float(r["heldout_auc"]), "loss": float(r["heldout_loss"])}
         for r in state.history
@@ -120,12 +141,13 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
         },
         **{f"plan_{k}": getattr(v, "value", v) for k, v in asdict(plan).items()},
         "policy_hash": engine.policy_hash,
-        "min_cohort": engine.federated.min_cohort,
-        "noise_multiplier": engine.federated.noise_multiplier,
-        "clipping_norm": engine.federated.clipping_norm,
+        "min_cohort": rules.min_cohort,
+        "noise_multiplier": rules.noise_multiplier,
+        "clipping_norm": rules.clipping_norm,
         "sampling_rate_used": rate,
-        "target_epsilon": engine.federated.target_epsilon,
-        "target_delta": engine.federated.target_delta,
+        "sampling_rates_charged": sorted({e.sampling_rate for e in state.ledger} | {rate}),
+        "target_epsilon": rules.target_epsilon,
+        "target_delta": rules.target_delta,
     }
     progress = out / "progress.jsonl"
     strategy: PolicyStrategy
@@ -178,7 +200,8 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
         on_round=on_round,
         secure=secure,
     )
-    remaining = settings.num_rounds - len(strategy.history)
+    # Rounds are numbered once: closed, skipped, exhausted and interrupted rounds all count.
+    remaining = settings.num_rounds - state.rounds_started
     if remaining > 0:
         initial = ArrayRecord({k: _array(v) for k, v in state.weights.items()})
         strategy.start(
@@ -192,7 +215,12 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
     )
     plots = plot_run(out, rounds=strategy.history, evaluation=evaluation)
     return RunResult(
-        out, out / "metrics.json", tuple(plots), strategy.state.completed_round, ledger.spent
+        out,
+        out / "metrics.json",
+        tuple(plots),
+        strategy.state.completed_round,
+        ledger.spent,
+        note,
     )
 
 

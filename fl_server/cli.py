@@ -22,6 +22,7 @@ from edge_client.console import ExitCode, Verbosity, fail, verbosity, verbosity_
 from edge_client.errors import EdgeProfilerError
 
 if TYPE_CHECKING:
+    from edge_client.policy import PolicyEngine
     from edge_client.policy.model import FederatedRules
 
 __all__ = ["simulate"]
@@ -48,6 +49,25 @@ def _devices(data: Path, model: str) -> int:
             if line.strip() and not mbti_split(str(json.loads(line)["user_id"])):
                 count += 1
     return count
+
+
+def _check_resume(out: Path, engine: PolicyEngine, model: str, rounds: int) -> None:
+    """Refuse plainly, before any process starts, a run whose checkpoint is complete."""
+    from edge_client.policy.accounting import RoundCharge
+    from fl_server.checkpoint import CHECKPOINT_NAME, CheckpointStore, resume_note
+
+    rules = engine.federated
+    try:
+        state = CheckpointStore(out / CHECKPOINT_NAME).load(
+            policy_hash=engine.policy_hash,
+            model=model,
+            legacy_charge=RoundCharge(rules.sampling_rate, rules.noise_multiplier),
+        )
+    except EdgeProfilerError as exc:
+        raise click.ClickException(str(exc)) from None
+    note = None if state is None else resume_note(state, rounds, out)
+    if note is not None:
+        raise click.ClickException(note.replace("num-rounds", "--rounds"))
 
 
 @click.command("simulate")
@@ -146,6 +166,7 @@ def simulate(
             "with a lower k or a higher sampling rate (e.g. --policy research)"
         )
     out = output or Path("runs") / time.strftime("simulate-%Y%m%d-%H%M%S")
+    _check_resume(out, engine, model, rounds)
     config: dict[str, object] = {
         "policy": policy if not Path(policy).is_file() else str(Path(policy).resolve()),
         "num-rounds": rounds,

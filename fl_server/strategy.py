@@ -37,7 +37,7 @@ from fl_server.ledger import PrivacyLedger
 from fl_server.publish import Publisher
 from fl_server.sampling import poisson_sample
 from fl_server.secagg import SecureAggregator, SecureOutcome
-from fl_server.validation import validate_reply
+from fl_server.validation import Rejection, check_metrics, validate_reply
 
 __all__ = ["WEIGHT_KEY", "PolicyStrategy", "TrainPlan", "policy_fedavg"]
 
@@ -143,6 +143,7 @@ class PolicyStrategy(Strategy):
         self._round = max([state.completed_round] + [int(h["round"]) for h in self._history])
         self._round = max([self._round] + [e.round for e in ledger.entries])
         self._pending: dict[str, Any] = {}
+        self._sent: frozenset[int] = frozenset()
         self._bundle = self._publish(state.completed_round, state.weights, {})
         self._save()
 
@@ -227,7 +228,11 @@ class PolicyStrategy(Strategy):
     ) -> Iterable[Message]:
         """Sample a Poisson cohort; skip it under k; charge ε; send the signed model."""
         self._round += 1
-        record: dict[str, Any] = {"round": self._round, "started": time.time()}
+        record: dict[str, Any] = {
+            "round": self._round,
+            "started": time.time(),
+            "sampling_rate": self.rate,
+        }
         if not self.ledger.can_charge():
             self._pending = {}
             self._close({**record, "status": "budget_exhausted", "cohort": 0})
@@ -240,6 +245,7 @@ class PolicyStrategy(Strategy):
             self._close({**record, "status": "skipped_cohort_under_k", "cohort": len(nodes)})
             return []
         self.ledger.charge(self._round, len(nodes))
+        self._sent = frozenset(nodes)
         for node in nodes:
             self._participations[node] = self._participations.get(node, 0) + 1
         self._save()
@@ -271,12 +277,19 @@ class PolicyStrategy(Strategy):
         shapes = {k: tuple(v.shape) for k, v in self.state.weights.items()}
         allowed = self.engine.allowed_metric_names()
         received = list(replies)
-        verdicts = [
-            validate_reply(
-                m, shapes=shapes, clipping_norm=rules.clipping_norm, allowed_metrics=allowed
+        waiting = set(self._sent)  # each sampled node may reply once; no one else may
+        verdicts = []
+        for m in received:
+            verdict = validate_reply(
+                m,
+                shapes=shapes,
+                clipping_norm=rules.clipping_norm,
+                allowed_metrics=allowed,
+                expected_senders=waiting,
             )
-            for m in received
-        ]
+            if verdict.rejection is not Rejection.SENDER:
+                waiting.discard(_sender(m))
+            verdicts.append(verdict)
         rejected = Counter(v.rejection.value for v in verdicts if v.rejection is not None)
         accepted = [(m, v) for m, v in zip(received, verdicts, strict=True) if v.accepted]
         record.update(
@@ -401,12 +414,13 @@ class PolicyStrategy(Strategy):
     ) -> MetricRecord | None:
         """Average allowed metrics of at least k valid replies with FedAvg."""
         allowed = self.engine.allowed_metric_names()
+        clip = self.engine.federated.clipping_norm
         valid = []
         for m in replies:
-            record = None if m.has_error() else m.content.get(RecordName.METRICS.value)
-            if isinstance(record, MetricRecord) and set(record) <= allowed:
+            metrics = _reported_metrics(m, allowed, clip)
+            if metrics is not None:
                 content = RecordDict(
-                    {RecordName.METRICS.value: MetricRecord({**record, WEIGHT_KEY: 1.0})}
+                    {RecordName.METRICS.value: MetricRecord({**metrics, WEIGHT_KEY: 1.0})}
                 )
                 valid.append(_relabel(m, content))
         if len(valid) < self.engine.federated.min_cohort:
@@ -428,6 +442,29 @@ class PolicyStrategy(Strategy):
             "secure aggregation (distributed noise)" if self.secure else "central noise",
         )
         self.inner.summary()
+
+
+def _sender(message: Message) -> int | None:
+    """Return a reply's source node id, or ``None`` when it has none readable."""
+    try:
+        return int(message.metadata.src_node_id)
+    except Exception:  # a hostile reply must not end the round
+        return None
+
+
+def _reported_metrics(
+    message: Message, allowed: frozenset[str], clipping_norm: float
+) -> dict[str, float] | None:
+    """Return an evaluate reply's metrics when allowed and in range, else ``None``."""
+    try:
+        if message.has_error():
+            return None
+        checked = check_metrics(
+            message.content.get(RecordName.METRICS.value), allowed, clipping_norm=clipping_norm
+        )
+    except Exception:  # a hostile reply must not end the round
+        return None
+    return None if isinstance(checked, Rejection) else checked
 
 
 def _relabel(message: Message, content: RecordDict) -> Message:

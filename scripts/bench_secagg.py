@@ -136,7 +136,7 @@ def _cost(devices: int, work: Path) -> dict[str, Any]:
     """One plain and one secure round on ``devices`` virtual devices; costs per device."""
     identities, authority = simulation_identities(work / "identities", devices)
     k = min(100, devices)
-    common = {"sampling_rate": "1.0", "min_cohort": str(k), "target_epsilon": "1000.0"}
+    common = {"sampling_rate": "1.0", "min_cohort": str(k), "target_epsilon": "100.0"}
     nodes = [{"partition-id": i} for i in range(devices)]
     out: dict[str, Any] = {"devices": devices}
     for mode in ("plain", "secure"):

@@ -64,8 +64,9 @@ def _record(ctx: click.Context, grant: bool, build: Callable[[], BehaviourEvent]
         if result.blocked
         else ""
     )
-    saved = "" if device.persistent else " (NOT saved: see the message above)"
-    click.echo(f"Recorded a {result.kind.value} event as counts{dropped}.{saved}")
+    if not device.persistent:  # the store could not be written: the event was not kept
+        fail(f"{device.path}: the event was not saved (see the message above)")
+    click.echo(f"Recorded a {result.kind.value} event as counts{dropped}.")
 
 
 @click.group("event", context_settings={"help_option_names": ["-h", "--help"]})

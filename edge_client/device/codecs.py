@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -131,7 +132,9 @@ def decode_controls(section: object) -> tuple[bool, float | None]:
     if not isinstance(section, dict) or not isinstance(section.get("paused"), bool):
         raise SectionFormatError("section 'controls': field 'paused' must be a bool")
     since = section.get("paused_at")
-    if since is not None and (isinstance(since, bool) or not isinstance(since, int | float)):
+    if since is not None and (
+        isinstance(since, bool) or not isinstance(since, int | float) or not math.isfinite(since)
+    ):
         raise SectionFormatError("section 'controls': field 'paused_at' must be a number")
     return bool(section["paused"]), None if since is None else float(since)
 
@@ -147,7 +150,7 @@ def to_json_document(value: Any) -> Any:
     Returns
     -------
     Any
-        The same structure with only JSON types.
+        The same structure with only JSON types (a non-finite float becomes ``None``).
     """
     if isinstance(value, bytes):
         return {"base64": base64.b64encode(value).decode("ascii")}
@@ -155,4 +158,6 @@ def to_json_document(value: Any) -> Any:
         return {str(k): to_json_document(v) for k, v in value.items()}
     if isinstance(value, list):
         return [to_json_document(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN or infinity; an export must never fail on one
     return copy.copy(value)

@@ -7,30 +7,10 @@ previous generation of the store.
 
 from __future__ import annotations
 
-from typing import Protocol
-
-from edge_client.device.kept import KeptData
+from edge_client.device.host import DeviceHost
 from edge_client.policy.model import DeviceAuditEvent, Purpose
-from edge_client.profiler import EdgeProfiler
 
 __all__ = ["UserControlsMixin"]
-
-
-class _Host(Protocol):
-    """What :class:`UserControlsMixin` needs from the class it is mixed into."""
-
-    _profiler: EdgeProfiler
-    _kept: KeptData
-    _granted: frozenset[Purpose]
-    _paused: bool
-    _paused_at: float | None
-
-    def _now(self) -> float: ...
-
-    def _save(self, *, flush_previous: bool = False) -> bool: ...
-
-    def _audit(self, event: DeviceAuditEvent, action: str, *, at: float | None = None,
-               count: int | None = None) -> bool: ...
 
 
 class UserControlsMixin:
@@ -47,26 +27,26 @@ class UserControlsMixin:
     _paused_at: float | None
 
     @property
-    def consent(self: _Host) -> frozenset[Purpose]:
+    def consent(self: DeviceHost) -> frozenset[Purpose]:
         """The purposes the person opted in to (kept while paused)."""
         return self._granted
 
     @property
-    def paused(self: _Host) -> bool:
+    def paused(self: DeviceHost) -> bool:
         """Whether the person paused personalization."""
         return self._paused
 
     @property
-    def profiling_allowed(self: _Host) -> bool:
+    def profiling_allowed(self: DeviceHost) -> bool:
         """Whether new text may be profiled now (not paused, consent given)."""
         return not self._paused and self._profiler.consent.allows(Purpose.PROFILING)
 
     @property
-    def personalization_allowed(self: _Host) -> bool:
+    def personalization_allowed(self: DeviceHost) -> bool:
         """Whether content may be personalized now (not paused, consent given)."""
         return not self._paused and self._profiler.consent.allows(Purpose.PERSONALIZATION)
 
-    def grant(self: _Host, purpose: Purpose) -> None:
+    def grant(self: DeviceHost, purpose: Purpose) -> None:
         """Record the person's opt-in to ``purpose`` and save.
 
         Raises
@@ -74,39 +54,43 @@ class UserControlsMixin:
         ConsentError
             When the policy does not allow the purpose at all.
         """
-        if purpose in self._granted:
-            return
-        self._profiler.consent.grant(purpose)  # raises when the policy forbids the purpose
-        if self._paused and purpose is Purpose.PERSONALIZATION:
-            self._profiler.consent.revoke(purpose)  # takes effect on resume
-        self._granted |= {purpose}
-        self._audit(DeviceAuditEvent.CONSENT_CHANGES, f"granted_{purpose.value}")
-        self._save()
+        with self._change():
+            if purpose in self._granted:
+                return
+            self._profiler.consent.grant(purpose)  # raises when the policy forbids the purpose
+            if self._paused and purpose is Purpose.PERSONALIZATION:
+                self._profiler.consent.revoke(purpose)  # takes effect on resume
+            self._granted |= {purpose}
+            self._audit(DeviceAuditEvent.CONSENT_CHANGES, f"granted_{purpose.value}")
+            self._save()
 
-    def revoke(self: _Host, purpose: Purpose) -> None:
+    def revoke(self: DeviceHost, purpose: Purpose) -> None:
         """Withdraw the opt-in to ``purpose`` and save; revoking profiling erases the profile."""
-        if purpose not in self._granted:
-            return
-        self._profiler.consent.revoke(purpose)
-        self._granted -= {purpose}
-        if purpose is Purpose.PROFILING:
-            self._kept.forget_profile(self._profiler)
-        self._audit(DeviceAuditEvent.CONSENT_CHANGES, f"revoked_{purpose.value}")
-        self._save(flush_previous=purpose is Purpose.PROFILING)
+        with self._change():
+            if purpose not in self._granted:
+                return
+            self._profiler.consent.revoke(purpose)
+            self._granted -= {purpose}
+            if purpose is Purpose.PROFILING:
+                self._kept.forget_profile(self._profiler)
+            self._audit(DeviceAuditEvent.CONSENT_CHANGES, f"revoked_{purpose.value}")
+            self._save(flush_previous=purpose is Purpose.PROFILING)
 
-    def pause(self: _Host) -> None:
+    def pause(self: DeviceHost) -> None:
         """Pause personalization: nothing is profiled or personalized until :meth:`resume`."""
-        if not self._paused:
-            self._paused, self._paused_at = True, self._now()
-            self._profiler.consent.revoke(Purpose.PERSONALIZATION)
-            self._audit(DeviceAuditEvent.CONSENT_CHANGES, "personalization_paused")
-            self._save()
+        with self._change():
+            if not self._paused:
+                self._paused, self._paused_at = True, self._now()
+                self._profiler.consent.revoke(Purpose.PERSONALIZATION)
+                self._audit(DeviceAuditEvent.CONSENT_CHANGES, "personalization_paused")
+                self._save()
 
-    def resume(self: _Host) -> None:
+    def resume(self: DeviceHost) -> None:
         """Resume personalization after :meth:`pause`."""
-        if self._paused:
-            self._paused, self._paused_at = False, None
-            if Purpose.PERSONALIZATION in self._granted:
-                self._profiler.consent.grant(Purpose.PERSONALIZATION)
-            self._audit(DeviceAuditEvent.CONSENT_CHANGES, "personalization_resumed")
-            self._save()
+        with self._change():
+            if self._paused:
+                self._paused, self._paused_at = False, None
+                if Purpose.PERSONALIZATION in self._granted:
+                    self._profiler.consent.grant(Purpose.PERSONALIZATION)
+                self._audit(DeviceAuditEvent.CONSENT_CHANGES, "personalization_resumed")
+                self._save()

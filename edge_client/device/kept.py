@@ -33,6 +33,31 @@ LIST_SECTIONS: Mapping[DataSection, StoredItem] = {
 """Data sections that are lists of timestamped records, and what bounds their retention."""
 
 
+def _plain_records(
+    kept: Mapping[str, Any], section: Section, problems: list[str]
+) -> list[dict[str, Any]]:
+    """Return copies of a list section's records that are plain data; report the others."""
+    records = kept.get(section.value, [])
+    if not isinstance(records, list):
+        problems.append(f"Section {section.value!r} was malformed and was dropped.")
+        return []
+    good: list[dict[str, Any]] = []
+    for record in records:
+        try:
+            if not isinstance(record, dict):
+                raise DeviceError("not a mapping")
+            check_plain(record, f"section {section.value!r}")
+        except DeviceError:
+            continue
+        good.append(copy.deepcopy(record))
+    if len(good) != len(records):
+        problems.append(
+            f"{len(records) - len(good)} malformed record(s) in section {section.value!r} "
+            "were dropped."
+        )
+    return good
+
+
 class KeptData:
     """Profile timestamps, data sections and the audit log of one device (in memory)."""
 
@@ -87,12 +112,12 @@ class KeptData:
             caps = {}
         self.data = {
             DataSection.CAPS: copy.deepcopy(caps),
-            DataSection.FEEDBACK: copy.deepcopy(kept.get(Section.FEEDBACK.value, [])),
-            DataSection.TRAINING_EXAMPLES: copy.deepcopy(
-                kept.get(Section.TRAINING_EXAMPLES.value, [])
+            DataSection.FEEDBACK: _plain_records(kept, Section.FEEDBACK, problems),
+            DataSection.TRAINING_EXAMPLES: _plain_records(
+                kept, Section.TRAINING_EXAMPLES, problems
             ),
         }
-        self.audit_log = copy.deepcopy(kept.get(Section.AUDIT.value, []))
+        self.audit_log = _plain_records(kept, Section.AUDIT, problems)
         return problems
 
     def decay_to(self, profiler: EdgeProfiler, engine: PolicyEngine, *, now: float) -> None:

@@ -10,6 +10,7 @@ so a damaged section is dropped on its own.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from edge_client.policy.model import Policy, Purpose
 from edge_client.policy.signing import SignedBundle
 from edge_client.store.codec import SectionFormatError
 from edge_client.store.errors import StoreError
+from edge_client.store.lock import StoreLockedError
 from edge_client.store.store import EncryptedStore
 
 __all__ = ["StoredSettings", "read_sections", "read_store"]
@@ -41,9 +43,16 @@ def read_store(store: EncryptedStore) -> tuple[dict[str, Any], OpenReport]:
         The state (``{}`` when nothing could be loaded) and what happened. The report is
         not persistent when the store exists but cannot be read with the key in use, or
         was written by a newer version, so that the device never overwrites it.
+
+    Raises
+    ------
+    StoreLockedError
+        When another process holds the store past the lock timeout.
     """
     try:
         result = store.open_or_recover()
+    except StoreLockedError:  # in use past the wait: the caller says so, never shows nothing
+        raise
     except StoreError as exc:  # wrong or unusable key, unreadable file: keep working in memory
         _log.warning("device store %s cannot be opened: %s", store.path, exc)
         return {}, OpenReport(path=store.path, problems=(str(exc),), persistent=False)
@@ -143,7 +152,9 @@ def read_sections(state: dict[str, Any]) -> StoredSettings:
     created = meta.get("created_at") if isinstance(meta, dict) else None
     created_at = (
         float(created)
-        if isinstance(created, int | float) and not isinstance(created, bool)
+        if isinstance(created, int | float)
+        and not isinstance(created, bool)
+        and math.isfinite(created)
         else None
     )
     return StoredSettings(

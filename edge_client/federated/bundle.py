@@ -20,12 +20,15 @@ import numpy as np
 import numpy.typing as npt
 from cryptography.exceptions import InvalidSignature
 
+from edge_client.decoding import DecodeError, Limits, unpack_msgpack
 from edge_client.federated.errors import BundleError
 from edge_client.policy.keys import TrustStore
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "BUNDLE_LIMITS",
     "DOMAIN",
+    "MAX_BUNDLE_BYTES",
     "ModelBundle",
     "bundle_payload",
     "verify_model_bundle",
@@ -33,7 +36,11 @@ __all__ = [
 
 BUNDLE_FORMAT = "edgeprof-model-bundle/1"
 DOMAIN = b"edgeprof model bundle v1\x00"
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
+"""Largest model bundle a device decodes (the interest model's is about 1.3 MB)."""
+BUNDLE_LIMITS = Limits(max_bytes=MAX_BUNDLE_BYTES, max_depth=8)
 _DTYPE = "<f4"
+_MAX_RANK, _MAX_DIM, _MAX_NAME = 8, 2**31 - 1, 64
 
 
 @dataclass(frozen=True)
@@ -101,11 +108,18 @@ def bundle_payload(
 
 def _unpack(data: bytes, what: str) -> Any:
     try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=True)
-    except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
-        raise BundleError(
-            f"model bundle: {what} is not valid msgpack ({type(exc).__name__})"
-        ) from None
+        return unpack_msgpack(data, source=what, limits=BUNDLE_LIMITS)
+    except DecodeError as exc:
+        raise BundleError(f"model bundle: {exc}") from None
+
+
+def _shape(raw: object, name: str) -> list[int]:
+    if not isinstance(raw, list) or len(raw) > _MAX_RANK:
+        raise BundleError(f"model bundle: weight {name!r} has a malformed shape")
+    for dim in raw:
+        if isinstance(dim, bool) or not isinstance(dim, int) or not 0 <= dim <= _MAX_DIM:
+            raise BundleError(f"model bundle: weight {name!r} has a malformed shape")
+    return list(raw)
 
 
 def _weights(raw: object) -> dict[str, npt.NDArray[np.float32]]:
@@ -115,13 +129,31 @@ def _weights(raw: object) -> dict[str, npt.NDArray[np.float32]]:
     for item in raw:
         if not (isinstance(item, list) and len(item) == 4 and item[1] == _DTYPE):
             raise BundleError("model bundle: payload field 'weights' has a malformed entry")
-        name, _, shape, blob = item
-        if not (isinstance(name, str) and isinstance(blob, bytes) and isinstance(shape, list)):
+        name, _, raw_shape, blob = item
+        if not (isinstance(name, str) and isinstance(blob, bytes)) or name in out:
             raise BundleError("model bundle: payload field 'weights' has a malformed entry")
-        array = np.frombuffer(blob, dtype=_DTYPE)
-        if array.size != math.prod(int(d) for d in shape):
+        shape = _shape(raw_shape, name)
+        if len(blob) != 4 * math.prod(shape):
             raise BundleError(f"model bundle: weight {name!r} size does not match its shape")
-        out[name] = array.reshape([int(d) for d in shape]).astype(np.float32)
+        array = np.frombuffer(blob, dtype=_DTYPE).reshape(shape).astype(np.float32)
+        if not np.all(np.isfinite(array)):
+            raise BundleError(f"model bundle: weight {name!r} holds values that are not finite")
+        out[name] = array
+    return out
+
+
+def _metrics(raw: object) -> dict[str, float]:
+    if not isinstance(raw, list):
+        raise BundleError("model bundle: payload field 'metrics' must be a list")
+    out: dict[str, float] = {}
+    for item in raw:
+        ok = isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+        value = item[1] if ok else None
+        if not ok or isinstance(value, bool) or not isinstance(value, int | float):
+            raise BundleError("model bundle: payload field 'metrics' has a malformed entry")
+        if not math.isfinite(value):
+            raise BundleError("model bundle: a metric is not a finite number")
+        out[item[0]] = float(value)
     return out
 
 
@@ -156,10 +188,14 @@ def verify_model_bundle(
     Raises
     ------
     BundleError
-        When the bundle is malformed, signed by an unknown key, the signature does not
-        match, or the model, policy or version is not the expected one.
+        When the bundle is malformed (also inside a payload a trusted key signed: a
+        missing field, a wrong type, a shape that does not fit, weights or metrics that
+        are not finite), signed by an unknown key, the signature does not match, or the
+        model, policy or version is not the expected one. No other error is raised.
     """
-    outer = _unpack(data, "bundle")
+    if not isinstance(data, bytes | bytearray):
+        raise BundleError(f"model bundle: expected bytes, got {type(data).__name__}")
+    outer = _unpack(bytes(data), "bundle")
     if not isinstance(outer, dict) or set(outer) != {"payload", "key_id", "signature"}:
         raise BundleError("model bundle: expected exactly payload, key_id and signature")
     payload, kid, signature = outer["payload"], outer["key_id"], outer["signature"]
@@ -177,19 +213,21 @@ def verify_model_bundle(
         raise BundleError(f"model bundle: payload format is not {BUNDLE_FORMAT!r}")
     if doc.get("policy_hash") != policy_hash:
         raise BundleError("model bundle: trained under another policy than the one in force")
-    if model is not None and doc.get("model") != model:
-        raise BundleError(f"model bundle: holds model {doc.get('model')!r}, expected {model!r}")
+    name = doc.get("model")
+    if not isinstance(name, str) or not 0 < len(name) <= _MAX_NAME:
+        raise BundleError("model bundle: payload field 'model' must be a model name")
+    if model is not None and name != model:
+        raise BundleError(f"model bundle: holds model {name!r}, expected {model!r}")
     version = doc.get("version")
-    if not isinstance(version, int) or version < min_version:
-        raise BundleError(f"model bundle: version {version!r} is older than {min_version}")
-    metrics = doc.get("metrics")
-    if not isinstance(metrics, list):
-        raise BundleError("model bundle: payload field 'metrics' must be a list")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise BundleError("model bundle: payload field 'version' must be an integer")
+    if version < min_version:
+        raise BundleError(f"model bundle: version {version} is older than {min_version}")
     return ModelBundle(
-        model=str(doc["model"]),
+        model=name,
         version=version,
         weights=_weights(doc.get("weights")),
-        metrics={str(k): float(v) for k, v in metrics},
+        metrics=_metrics(doc.get("metrics")),
         policy_hash=policy_hash,
         key_id=kid,
     )

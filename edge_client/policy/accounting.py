@@ -8,17 +8,31 @@ per period is bounded two ways and the smaller bound is reported:
   participation cap only lowers each round's inclusion probability, so the bound holds;
 * capped: ``max_participation`` un-amplified Gaussian rounds, since a client contributes
   to at most that many.
+
+:func:`compose_epsilon` does the same for rounds that differ in sampling rate or noise
+(:class:`RoundCharge` per group of rounds), which is how the server's ledger recomputes
+epsilon from what each round actually spent. Any failure inside ``dp_accounting`` (for
+example a noise multiplier of 1e-300 or 1e308) is reported as a
+:class:`~edge_client.policy.errors.PolicyError`, never passed on.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from edge_client.policy.errors import AccountantUnavailableError, PolicyError
 
-__all__ = ["ORDERS", "EpsilonReport", "calibrate_noise_multiplier", "compute_epsilon"]
+__all__ = [
+    "ORDERS",
+    "EpsilonReport",
+    "RoundCharge",
+    "calibrate_noise_multiplier",
+    "compose_epsilon",
+    "compute_epsilon",
+]
 
 # Integer RDP orders: the fractional orders of the default grid make the accountant log
 # convergence warnings at high sampling rates; integer orders give a valid bound too.
@@ -92,32 +106,119 @@ def compute_epsilon(
     Raises
     ------
     PolicyError
-        When a parameter is out of range.
+        When a parameter is out of range or the accountant cannot evaluate it.
     AccountantUnavailableError
         When ``dp_accounting`` is not installed.
     """
-    if noise_multiplier < 0 or not 0 < sampling_rate <= 1 or rounds < 1 or not 0 < delta < 1:
+    if rounds < 1:
+        raise PolicyError("accounting needs rounds >= 1")
+    return compose_epsilon(
+        [RoundCharge(sampling_rate, noise_multiplier, rounds)],
+        delta=delta,
+        max_participation=max_participation,
+    )
+
+
+@dataclass(frozen=True)
+class RoundCharge:
+    """What some rounds spent: ``steps`` Poisson-sampled Gaussian steps at ``(q, z)``.
+
+    Parameters
+    ----------
+    sampling_rate
+        Poisson sampling probability of a client in each step, in (0, 1].
+    noise_multiplier
+        Noise standard deviation over the clipping norm actually applied (for distributed
+        noise: the conservative effective multiplier); 0 means no noise.
+    steps
+        Sampled Gaussian steps (one per federated round of DP-FedAvg).
+    """
+
+    sampling_rate: float
+    noise_multiplier: float
+    steps: int = 1
+
+
+def _check(charge: RoundCharge) -> None:
+    q, z, steps = charge.sampling_rate, charge.noise_multiplier, charge.steps
+    if not (0 <= z < math.inf and 0 < q <= 1) or isinstance(steps, bool) or steps < 1:
         raise PolicyError(
-            "accounting needs noise_multiplier >= 0, 0 < sampling_rate <= 1, rounds >= 1 "
-            "and 0 < delta < 1"
+            "accounting needs 0 <= noise_multiplier < inf, 0 < sampling_rate <= 1 and "
+            "steps >= 1 for every round"
         )
+
+
+def compose_epsilon(
+    charges: Sequence[RoundCharge], *, delta: float, max_participation: int | None = None
+) -> EpsilonReport:
+    """Return epsilon at ``delta`` after rounds that may differ in rate and noise.
+
+    Each charge is composed at its own sampling rate and noise multiplier (RDP composition
+    is exact for heterogeneous Poisson-sampled Gaussian steps), so a change of the rate or
+    the noise between rounds is never re-accounted at the new values. The participation
+    bound is conservative: ``max_participation`` un-amplified steps at the smallest noise
+    multiplier spent.
+
+    Parameters
+    ----------
+    charges
+        What each group of rounds spent.
+    delta
+        Target delta, in (0, 1).
+    max_participation
+        Most rounds one client joins, or ``None`` for no cap.
+
+    Returns
+    -------
+    EpsilonReport
+        Both bounds and the smaller one (0 for no charge).
+
+    Raises
+    ------
+    PolicyError
+        When a parameter is out of range, or the accountant cannot evaluate these values
+        (an arithmetic failure inside ``dp_accounting`` is reported, never passed on).
+    AccountantUnavailableError
+        When ``dp_accounting`` is not installed.
+    """
+    if not 0 < delta < 1:
+        raise PolicyError("accounting needs 0 < delta < 1")
     if max_participation is not None and max_participation < 1:
         raise PolicyError("accounting needs max_participation >= 1")
-    if noise_multiplier == 0:
+    for charge in charges:
+        _check(charge)
+    spent = list(charges)
+    if not spent:
+        return EpsilonReport(0.0, 0.0, 0.0, delta)
+    if any(c.noise_multiplier == 0 for c in spent):
         return EpsilonReport(math.inf, math.inf, math.inf, delta)
     dp, rdp = _import_accounting()
-    gaussian = dp.GaussianDpEvent(noise_multiplier)
-    amplified = rdp.RdpAccountant(orders=_ORDERS)
-    amplified.compose(
-        dp.SelfComposedDpEvent(dp.PoissonSampledDpEvent(sampling_rate, gaussian), rounds)
-    )
-    amplified_eps = float(amplified.get_epsilon(delta))
-    capped_eps = math.inf
-    if max_participation is not None:
-        capped = rdp.RdpAccountant(orders=_ORDERS)
-        capped.compose(dp.SelfComposedDpEvent(gaussian, min(max_participation, rounds)))
-        capped_eps = float(capped.get_epsilon(delta))
-    return EpsilonReport(min(amplified_eps, capped_eps), amplified_eps, capped_eps, delta)
+    try:
+        amplified = rdp.RdpAccountant(orders=_ORDERS)
+        for charge in spent:
+            gaussian = dp.GaussianDpEvent(charge.noise_multiplier)
+            sampled = dp.PoissonSampledDpEvent(charge.sampling_rate, gaussian)
+            amplified.compose(dp.SelfComposedDpEvent(sampled, charge.steps))
+        amplified_eps = float(amplified.get_epsilon(delta))
+        capped_eps = math.inf
+        if max_participation is not None:
+            weakest = min(c.noise_multiplier for c in spent)
+            total = sum(c.steps for c in spent)
+            capped = rdp.RdpAccountant(orders=_ORDERS)
+            capped.compose(
+                dp.SelfComposedDpEvent(dp.GaussianDpEvent(weakest), min(max_participation, total))
+            )
+            capped_eps = float(capped.get_epsilon(delta))
+    except (ArithmeticError, ValueError, TypeError, RuntimeError) as exc:
+        values = ", ".join(f"z={c.noise_multiplier:g} q={c.sampling_rate:g}" for c in spent[:3])
+        raise PolicyError(
+            f"the accountant cannot evaluate these parameters ({values}): "
+            f"{type(exc).__name__} inside dp_accounting"
+        ) from None
+    epsilon = min(amplified_eps, capped_eps)
+    if math.isnan(epsilon) or epsilon < 0:
+        raise PolicyError("the accountant returned no valid epsilon for these parameters")
+    return EpsilonReport(epsilon, amplified_eps, capped_eps, delta)
 
 
 def calibrate_noise_multiplier(

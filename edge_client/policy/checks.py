@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from edge_client.policy.accounting import compute_epsilon
-from edge_client.policy.errors import AccountantUnavailableError
+from edge_client.policy.errors import AccountantUnavailableError, PolicyError
 from edge_client.policy.lines import line_of
 from edge_client.policy.model import (
     Fallback,
@@ -270,6 +270,9 @@ def check_epsilon(policy: Policy, *, source: str, lines: Mapping[str, int]) -> l
         # dp-accounting is a dependency of the base install: a policy is never passed (or
         # signed) without its epsilon check, even on a broken installation.
         out.add("federated.target_epsilon", f"epsilon check could not run: {exc}")
+        return out.items
+    except PolicyError as exc:
+        out.add("federated.noise_multiplier", str(exc))
         return out.items
     if report.epsilon > fed.target_epsilon:
         out.add(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from edge_client.decoding import DecodeError, read_bounded
 from edge_client.errors import TaxonomyError
 from edge_client.policy.canonical import policy_hash
 from edge_client.policy.errors import PolicyError
@@ -25,10 +26,15 @@ from edge_client.policy.keys import (
     public_key_base64,
     write_keypair,
 )
-from edge_client.policy.loader import lint_text, load_policy
+from edge_client.policy.loader import lint_file, load_policy
 from edge_client.policy.model import Policy
 from edge_client.policy.schema import schema_text
-from edge_client.policy.signing import SignedBundle, sign_policy, verify_bundle
+from edge_client.policy.signing import (
+    SignedBundle,
+    read_bundle_file,
+    sign_policy,
+    verify_bundle,
+)
 
 if TYPE_CHECKING:
     from edge_client.taxonomy import Taxonomy
@@ -36,6 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["policy"]
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_MAX_VALIDITY_DAYS = 3650
+"""Longest validity a signed policy may be given (ten years)."""
 
 
 def _taxonomy(path: Path | None, *, required: bool = False) -> Taxonomy | None:
@@ -53,7 +61,7 @@ def _taxonomy(path: Path | None, *, required: bool = False) -> Taxonomy | None:
 def _read_policy(path: Path) -> Policy:
     """Read a TOML policy or, unverified, the policy inside a signed bundle."""
     try:
-        data = path.read_bytes()
+        data = read_bundle_file(path)
         if data.lstrip().startswith(b"{"):
             click.echo(
                 f"note: {path} is a bundle; its signature is NOT checked here (use 'verify')",
@@ -63,8 +71,6 @@ def _read_policy(path: Path) -> Policy:
                 source=str(path)
             )
         return load_policy(path)
-    except OSError as exc:
-        raise click.ClickException(f"{path}: cannot read ({type(exc).__name__})") from None
     except PolicyError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -72,11 +78,22 @@ def _read_policy(path: Path) -> Policy:
 def _utc(text: str | None) -> datetime:
     if text is None:
         return datetime.now(timezone.utc)
+    shown = text if len(text) <= 40 else text[:37] + "..."
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(f"not an ISO 8601 time: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise click.BadParameter(f"not an ISO 8601 time: {shown!r}") from None
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write an output file, reporting a missing folder or a refusal as a clean error."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise click.ClickException(f"{path}: cannot write ({exc.strerror})") from None
 
 
 @click.group()
@@ -121,8 +138,8 @@ def keygen(prefix: Path) -> None:
     "--expires-in-days",
     default=90,
     show_default=True,
-    type=click.IntRange(min=1),
-    help="Validity period.",
+    type=click.IntRange(min=1, max=_MAX_VALIDITY_DAYS),
+    help=f"Validity period (at most {_MAX_VALIDITY_DAYS} days).",
 )
 @click.option("--issued-at", default=None, help="Issue time, ISO 8601 (default: now).")
 @click.option(
@@ -142,24 +159,26 @@ def sign(
     taxonomy_file: Path | None,
 ) -> None:
     """Lint POLICY_FILE (epsilon included) and sign it into a bundle."""
-    result = lint_text(
-        policy_file.read_text(encoding="utf-8"),
-        source=str(policy_file),
-        taxonomy=_taxonomy(taxonomy_file),
-    )
+    result = lint_file(policy_file, taxonomy=_taxonomy(taxonomy_file))
     for problem in result.problems:
         click.echo(str(problem), err=True)
     if result.policy is None:
         raise click.ClickException("not signed: the policy has errors")
+    start = _utc(issued_at)
+    try:
+        expires = start + timedelta(days=expires_in_days)
+    except OverflowError:
+        raise click.BadParameter(
+            "issued-at plus expires-in-days is past the year 9999", param_hint="'--issued-at'"
+        ) from None
+    if not out.parent.is_dir():
+        raise click.ClickException(f"{out}: folder {out.parent} does not exist")
     try:
         key = load_private_key(key_file)
-        start = _utc(issued_at)
-        bundle = sign_policy(
-            result.policy, key, issued_at=start, expires_at=start + timedelta(days=expires_in_days)
-        )
-        out.write_bytes(bundle.to_bytes())
+        bundle = sign_policy(result.policy, key, issued_at=start, expires_at=expires)
     except PolicyError as exc:
         raise click.ClickException(str(exc)) from None
+    _write(out, bundle.to_bytes())
     click.echo(
         f"signed {result.policy.name!r} v{bundle.version} with key {bundle.key_id}; "
         f"sha256 {bundle.policy_sha256}; expires {bundle.header()['expires_at']}"
@@ -180,7 +199,7 @@ def sign(
 def verify(bundle_file: Path, trust_path: Path, at: str | None) -> None:
     """Verify a signed bundle against a trust store."""
     try:
-        bundle = SignedBundle.from_bytes(bundle_file.read_bytes(), source=str(bundle_file))
+        bundle = SignedBundle.from_bytes(read_bundle_file(bundle_file), source=str(bundle_file))
         checked = verify_bundle(
             bundle, TrustStore.load(trust_path), now=_utc(at), source=str(bundle_file)
         )
@@ -207,12 +226,7 @@ def lint(files: tuple[Path, ...], no_epsilon: bool, taxonomy_file: Path | None) 
     taxonomy = _taxonomy(taxonomy_file)
     failed = False
     for file in files:
-        result = lint_text(
-            file.read_text(encoding="utf-8"),
-            source=str(file),
-            epsilon=not no_epsilon,
-            taxonomy=taxonomy,
-        )
+        result = lint_file(file, epsilon=not no_epsilon, taxonomy=taxonomy)
         for problem in result.problems:
             click.echo(str(problem))
         errors = sum(1 for p in result.problems if p.is_error)
@@ -271,13 +285,17 @@ def schema(out: Path | None, check_file: Path | None) -> None:
     """Print, write or check the policy JSON Schema."""
     text = schema_text()
     if check_file is not None:
-        if check_file.read_text(encoding="utf-8") != text:
+        try:
+            current = read_bounded(check_file, max_bytes=4 * len(text.encode()) + 1024)
+        except DecodeError as exc:
+            raise click.ClickException(f"{check_file} is out of date ({exc.problem})") from None
+        if current != text.encode("utf-8"):
             raise click.ClickException(
                 f"{check_file} is out of date; run 'edgeprof policy schema --out' to regenerate it"
             )
         click.echo(f"{check_file}: up to date")
     elif out is not None:
-        out.write_text(text, encoding="utf-8")
+        _write(out, text.encode("utf-8"))
         click.echo(f"wrote {out}")
     else:
         click.echo(text, nl=False)

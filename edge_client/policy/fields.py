@@ -84,6 +84,10 @@ class FieldSpec:
         The enum of allowed values for ``ENUM``/``ENUM_SET`` fields.
     required
         Whether the field must be present.
+    max_length
+        Longest string (``STR``) or list entry (``STR_SET``), in characters.
+    max_items
+        Most entries of a ``STR_SET`` list.
     """
 
     path: str
@@ -97,6 +101,8 @@ class FieldSpec:
     exclusive_minimum: bool = False
     choices: type[enum.Enum] | None = None
     required: bool = False
+    max_length: int | None = None
+    max_items: int | None = None
 
     @property
     def section(self) -> str:
@@ -107,13 +113,29 @@ class FieldSpec:
         """Return the allowed range or values in words, for docs and messages."""
         if self.choices is not None:
             return ", ".join(repr(m.value) for m in self.choices)
+        if self.max_length is not None:
+            count = "" if self.max_items is None else f"at most {self.max_items:,} entries of "
+            return f"{count}at most {self.max_length:,} characters"
         if self.minimum is None and self.maximum is None:
             return "any"
         low = "" if self.minimum is None else f"{'>' if self.exclusive_minimum else '>='} "
-        low += "" if self.minimum is None else f"{self.minimum:g}"
-        high = "" if self.maximum is None else f"<= {self.maximum:g}"
+        low += "" if self.minimum is None else _number(self.minimum)
+        high = "" if self.maximum is None else f"<= {_number(self.maximum)}"
         return " and ".join(part for part in (low, high) if part)
 
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) < 1e16 else f"{value:g}"
+
+
+# Upper bounds are what the code handles with a wide margin: durations within 100 years
+# (timedelta and datetime arithmetic stay far from their limits), counts within 10^6 or
+# 10^9, versions exact in every JSON reader (2^53 - 1), and DP parameters within the range
+# where dp_accounting returns a finite, meaningful epsilon.
+MAX_DAYS = 36_500
+MAX_HOURS = 24 * MAX_DAYS
+MAX_COUNT = 1_000_000
+MAX_VERSION = 2**53 - 1
 
 _ENGINE = "edge_client.policy.engine.PolicyEngine"
 _ART9 = tuple(c.value for c in SpecialCategory)
@@ -138,6 +160,7 @@ def _trait_fields(trait: str, words: int, confidence: float) -> tuple[FieldSpec,
             words,
             Loosening.LOWER,
             minimum=0,
+            maximum=1_000_000_000,
         ),
         FieldSpec(
             f"{base}.min_confidence",
@@ -277,6 +300,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "Human name of the policy.",
         "edge_client.policy.signing (bundle metadata)",
         required=True,
+        max_length=200,
     ),
     FieldSpec(
         "policy.version",
@@ -285,6 +309,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "edge_client.policy.rollout.PolicyGuard",
         minimum=1,
         required=True,
+        maximum=MAX_VERSION,
     ),
     FieldSpec(
         "policy.description",
@@ -292,6 +317,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "Free-text summary for reviewers.",
         "edge_client.policy.explain",
         "",
+        max_length=10_000,
     ),
     FieldSpec(
         "consent.allowed_purposes",
@@ -364,6 +390,8 @@ FIELDS: tuple[FieldSpec, ...] = (
         f"{_ENGINE}.is_interest_allowed / filter_interests",
         (),
         Loosening.FEWER,
+        max_length=128,
+        max_items=2_000,
     ),
     FieldSpec(
         "personalization.enabled",
@@ -389,6 +417,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         3,
         Loosening.HIGHER,
         minimum=0,
+        maximum=MAX_COUNT,
     ),
     FieldSpec(
         "personalization.max_per_category_per_day",
@@ -398,6 +427,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         20,
         Loosening.HIGHER,
         minimum=0,
+        maximum=MAX_COUNT,
     ),
     FieldSpec(
         "personalization.max_per_hour",
@@ -407,6 +437,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         10,
         Loosening.HIGHER,
         minimum=0,
+        maximum=MAX_COUNT,
     ),
     FieldSpec(
         "personalization.max_per_day",
@@ -416,6 +447,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         100,
         Loosening.HIGHER,
         minimum=0,
+        maximum=MAX_COUNT,
     ),
     FieldSpec(
         "personalization.dismissal_suppression_hours",
@@ -425,6 +457,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         48,
         Loosening.LOWER,
         minimum=0,
+        maximum=MAX_HOURS,
     ),
     FieldSpec(
         "personalization.fatigue_after_impressions",
@@ -434,6 +467,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         3,
         Loosening.HIGHER,
         minimum=1,
+        maximum=MAX_COUNT,
     ),
     FieldSpec(
         "personalization.fatigue_cooldown_hours",
@@ -443,6 +477,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         24,
         Loosening.LOWER,
         minimum=0,
+        maximum=MAX_HOURS,
     ),
     FieldSpec(
         "personalization.exploration_share",
@@ -481,6 +516,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         1,
         Loosening.HIGHER,
         minimum=0,
+        maximum=50,
     ),
     FieldSpec(
         "retention.keep",
@@ -499,6 +535,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         90,
         Loosening.HIGHER,
         minimum=0,
+        maximum=MAX_DAYS,
     ),
     FieldSpec(
         "retention.engagement_ttl_days",
@@ -508,6 +545,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         30,
         Loosening.HIGHER,
         minimum=0,
+        maximum=MAX_DAYS,
     ),
     FieldSpec(
         "retention.training_examples_ttl_days",
@@ -517,6 +555,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         14,
         Loosening.HIGHER,
         minimum=0,
+        maximum=MAX_DAYS,
     ),
     FieldSpec(
         "retention.audit_log_ttl_days",
@@ -526,6 +565,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         90,
         Loosening.HIGHER,
         minimum=0,
+        maximum=MAX_DAYS,
     ),
     FieldSpec(
         "retention.profile_half_life_days",
@@ -536,6 +576,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         Loosening.HIGHER,
         minimum=0.0,
         exclusive_minimum=True,
+        maximum=float(MAX_DAYS),
     ),
     FieldSpec(
         "federated.enabled",
@@ -553,6 +594,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         50,
         Loosening.LOWER,
         minimum=2,
+        maximum=10_000_000,
     ),
     FieldSpec(
         "federated.sampling_rate",
@@ -574,6 +616,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         Loosening.NEUTRAL,
         0.0,
         exclusive_minimum=True,
+        maximum=1e6,
     ),
     FieldSpec(
         "federated.noise_multiplier",
@@ -583,6 +626,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         1.0,
         Loosening.LOWER,
         minimum=0.0,
+        maximum=1000.0,
     ),
     FieldSpec(
         "federated.dp_required",
@@ -601,6 +645,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         Loosening.HIGHER,
         0.0,
         exclusive_minimum=True,
+        maximum=100.0,
     ),
     FieldSpec(
         "federated.target_delta",
@@ -621,6 +666,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         30,
         Loosening.LOWER,
         minimum=1,
+        maximum=3650,
     ),
     FieldSpec(
         "federated.rounds_per_period",
@@ -630,6 +676,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         100,
         Loosening.HIGHER,
         minimum=1,
+        maximum=MAX_COUNT,
     ),
     FieldSpec(
         "federated.max_participation_per_period",
@@ -639,6 +686,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         10,
         Loosening.HIGHER,
         minimum=1,
+        maximum=MAX_COUNT,
     ),
     FieldSpec(
         "federated.allowed_metrics",

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from edge_client.decoding import DecodeError, read_bounded
 from edge_client.policy.errors import KeyFileError, TrustStoreError
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "write_keypair",
 ]
 
+_MAX_KEY_FILE_BYTES = 1024 * 1024
 _PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.*?-----END PUBLIC KEY-----", re.DOTALL)
 
 
@@ -146,10 +148,12 @@ def load_private_key(path: str | Path) -> Ed25519PrivateKey:
         When the file is unreadable or not an Ed25519 private key.
     """
     try:
-        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-    except OSError as exc:
-        raise KeyFileError(f"{path}: cannot read key ({type(exc).__name__})") from None
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+        data = read_bounded(path, max_bytes=_MAX_KEY_FILE_BYTES)
+    except DecodeError as exc:
+        raise KeyFileError(f"cannot read key: {exc}") from None
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm, InternalError):  # OpenSSL refusals
         raise KeyFileError(f"{path}: not an unencrypted PEM private key") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFileError(f"{path}: not an Ed25519 private key")
@@ -163,7 +167,7 @@ def _parse_keys(text: str, source: str) -> list[Ed25519PublicKey]:
     for block in _PEM_BLOCK.findall(text):
         try:
             key = serialization.load_pem_public_key(block.encode("ascii"))
-        except (ValueError, UnsupportedAlgorithm):
+        except (ValueError, UnsupportedAlgorithm, InternalError):
             raise TrustStoreError(f"{source}: malformed PEM public key") from None
         if not isinstance(key, Ed25519PublicKey):
             raise TrustStoreError(f"{source}: a PEM key is not Ed25519")
@@ -247,9 +251,11 @@ class TrustStore:
         keys: list[Ed25519PublicKey] = []
         for file in files:
             try:
-                text = file.read_text(encoding="ascii")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise TrustStoreError(f"{file}: cannot read ({type(exc).__name__})") from None
+                text = read_bounded(file, max_bytes=_MAX_KEY_FILE_BYTES).decode("ascii")
+            except DecodeError as exc:
+                raise TrustStoreError(f"cannot read trust store: {exc}") from None
+            except UnicodeDecodeError:
+                raise TrustStoreError(f"{file}: not ASCII; a trust store holds keys") from None
             keys.extend(_parse_keys(text, str(file)))
         if not keys:
             raise TrustStoreError(f"{root}: no public key found")

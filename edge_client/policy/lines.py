@@ -38,7 +38,7 @@ def toml_line_index(text: str) -> dict[str, int]:
     """
     index: dict[str, int] = {}
     table: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # TOML lines end at \n
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue

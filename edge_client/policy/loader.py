@@ -12,13 +12,21 @@ from __future__ import annotations
 import difflib
 import enum
 import math
-import re
-import sys
+import unicodedata
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from edge_client.decoding import (
+    DecodeError,
+    Limits,
+    decode_utf8,
+    loads_toml,
+    read_bounded,
+    valid_text,
+)
 from edge_client.policy.checks import check_contradictions, check_epsilon, check_nodes
 from edge_client.policy.errors import PolicyError
 from edge_client.policy.fields import FIELDS, FieldKind, FieldSpec, field_map
@@ -38,16 +46,27 @@ from edge_client.policy.model import (
 )
 from edge_client.policy.problems import Problem, raise_for_errors
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 only
-    import tomli as tomllib
-
 if TYPE_CHECKING:
     from edge_client.policy.presets import Preset
     from edge_client.taxonomy import Taxonomy
 
-__all__ = ["LintResult", "lint_document", "lint_text", "load_policy", "parse_policy"]
+__all__ = [
+    "MAX_POLICY_BYTES",
+    "POLICY_LIMITS",
+    "LintResult",
+    "lint_document",
+    "lint_file",
+    "lint_text",
+    "load_policy",
+    "parse_policy",
+    "read_policy_text",
+]
+
+MAX_POLICY_BYTES = 256 * 1024
+"""Largest policy file read (the presets are about 4 kB)."""
+
+POLICY_LIMITS = Limits(max_bytes=MAX_POLICY_BYTES, max_depth=8, allow_non_finite=True)
+"""Bounds of a policy document; non-finite numbers are reported by field, with their line."""
 
 
 @dataclass(frozen=True)
@@ -82,15 +101,20 @@ def _tables() -> frozenset[str]:
     return frozenset(tables)
 
 
+def _is_finite(value: object) -> bool:
+    """Return whether a number converts to a finite float (a huge int does not)."""
+    try:
+        return math.isfinite(value)  # type: ignore[arg-type]  # callers pass numbers
+    except OverflowError:
+        return False
+
+
 def _type_error(spec: FieldSpec, value: object) -> str | None:
     number = isinstance(value, int | float) and not isinstance(value, bool)
     expected: dict[FieldKind, tuple[bool, str]] = {
         FieldKind.BOOL: (isinstance(value, bool), "must be true or false"),
         FieldKind.INT: (number and isinstance(value, int), "must be an integer"),
-        FieldKind.FLOAT: (
-            number and math.isfinite(value),  # type: ignore[arg-type]  # number
-            "must be a finite number",
-        ),
+        FieldKind.FLOAT: (number and _is_finite(value), "must be a finite number"),
         FieldKind.STR: (isinstance(value, str), "must be a string"),
         FieldKind.ENUM: (isinstance(value, str), "must be a string"),
     }
@@ -104,27 +128,54 @@ def _type_error(spec: FieldSpec, value: object) -> str | None:
     return None if ok else message
 
 
+def _show(value: object) -> str:
+    """Return a number or string for a message, short (never thousands of characters)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _text_problem(spec: FieldSpec, text: str, what: str) -> str | None:
+    if spec.max_length is not None and len(text) > spec.max_length:
+        return f"{what} longer than {spec.max_length:,} characters"
+    if not valid_text(text):
+        return f"{what} holds a lone surrogate (not valid Unicode)"
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n" for c in text):
+        return f"{what} holds a control character"
+    return None
+
+
 def _value_problems(spec: FieldSpec, value: object) -> list[str]:
     """Return range and membership problems of a well-typed value."""
     found: list[str] = []
     if spec.kind in (FieldKind.INT, FieldKind.FLOAT):
-        number = float(value)  # type: ignore[arg-type]  # type checked by _type_error
+        # Compared as they are: Python compares int and float exactly, without overflow.
+        number: float = value  # type: ignore[assignment]  # type checked by _type_error
         low, high = spec.minimum, spec.maximum
         below = low is not None and (number <= low if spec.exclusive_minimum else number < low)
         if below or (high is not None and number > high):
-            found.append(f"must be {spec.range_text()}, got {value}")
+            found.append(f"must be {spec.range_text()}, got {_show(value)}")
     elif spec.choices is not None:
         allowed = {m.value for m in spec.choices}
         items = [value] if spec.kind is FieldKind.ENUM else list(value)  # type: ignore[call-overload]  # list
         for item in items:
             if item not in allowed:
-                found.append(f"unknown value {item!r}; expected one of {spec.range_text()}")
+                found.append(f"unknown value {_show(item)}; expected one of {spec.range_text()}")
+    if spec.kind is FieldKind.STR:
+        problem = _text_problem(spec, value, "text")  # type: ignore[arg-type]  # str checked
+        found.extend([problem] if problem else [])
     if spec.kind in (FieldKind.ENUM_SET, FieldKind.STR_SET):
         items = list(value)  # type: ignore[call-overload]  # list checked by _type_error
-        for item in sorted({i for i in items if items.count(i) > 1}):
-            found.append(f"{item!r} is listed more than once")
-        if spec.kind is FieldKind.STR_SET and any(not item.strip() for item in items):
-            found.append("entries must not be empty")
+        if spec.max_items is not None and len(items) > spec.max_items:
+            return [f"more than {spec.max_items:,} entries"]
+        repeated = sorted(item for item, count in Counter(items).items() if count > 1)
+        found.extend(f"{_show(item)} is listed more than once" for item in repeated)
+        if spec.kind is FieldKind.STR_SET:
+            if any(not item.strip() for item in items):
+                found.append("entries must not be empty")
+            problems = {_text_problem(spec, item, "an entry") for item in items} - {None}
+            found.extend(sorted(p for p in problems if p))
     return found
 
 
@@ -285,15 +336,66 @@ def lint_text(
         Every problem, and the policy when none is an error.
     """
     try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"at line (\d+)", str(exc))
-        line = int(found.group(1)) if found else None
-        message = f"not valid TOML: {str(exc).split(' (at ', 1)[0]}"
-        return LintResult(source, (Problem(source, "", line, message),), None)
+        document = loads_toml(text, source=source, limits=POLICY_LIMITS)
+    except DecodeError as exc:
+        line = exc.line
+        if line is None and exc.field:  # the document parsed: its keys can be located
+            line = line_of(toml_line_index(text), exc.field)
+        return LintResult(source, (Problem(source, exc.field or "", line, exc.problem),), None)
     return lint_document(
         document, source=source, lines=toml_line_index(text), epsilon=epsilon, taxonomy=taxonomy
     )
+
+
+def read_policy_text(path: str | Path) -> str:
+    """Read a policy file as UTF-8 text, within :data:`MAX_POLICY_BYTES`.
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    str
+        Its text.
+
+    Raises
+    ------
+    PolicyError
+        When the file is missing, not a regular file (a FIFO, a device), larger than
+        :data:`MAX_POLICY_BYTES`, or not UTF-8 (naming the line and byte offset).
+    """
+    try:
+        return decode_utf8(read_bounded(path, max_bytes=MAX_POLICY_BYTES), source=str(path))
+    except DecodeError as exc:
+        raise PolicyError(f"cannot read policy: {exc}") from None
+
+
+def lint_file(
+    path: str | Path, *, epsilon: bool = True, taxonomy: Taxonomy | None = None
+) -> LintResult:
+    """Read and lint a policy file; a file that cannot be read is one problem.
+
+    Parameters
+    ----------
+    path
+        The ``.toml`` file.
+    epsilon
+        Whether to run the accountant check.
+    taxonomy
+        When given, forbidden node ids are checked against it.
+
+    Returns
+    -------
+    LintResult
+        Every problem, and the policy when none is an error.
+    """
+    try:
+        text = read_policy_text(path)
+    except PolicyError as exc:
+        return LintResult(str(path), (Problem(str(path), "", None, str(exc)),), None)
+    return lint_text(text, source=str(path), epsilon=epsilon, taxonomy=taxonomy)
 
 
 def parse_policy(text: str, *, source: str = "<string>", epsilon: bool = False) -> Policy:
@@ -353,8 +455,4 @@ def load_policy(path: str | Path | Preset, *, epsilon: bool = False) -> Policy:
     from edge_client.policy.presets import policy_file  # presets import this module
 
     file = policy_file(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{file}: cannot read policy ({type(exc).__name__})") from exc
-    return parse_policy(text, source=str(file), epsilon=epsilon)
+    return parse_policy(read_policy_text(file), source=str(file), epsilon=epsilon)

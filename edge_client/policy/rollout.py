@@ -15,19 +15,22 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
+from edge_client.decoding import DecodeError, loads_json, read_bounded
 from edge_client.policy.errors import (
     DowngradeError,
     PolicyError,
     PolicyRefusedError,
     TamperedPolicyError,
+    UnsignedPolicyError,
 )
 from edge_client.policy.keys import TrustStore
 from edge_client.policy.model import Policy
-from edge_client.policy.signing import SignedBundle, verify_bundle
+from edge_client.policy.signing import BUNDLE_LIMITS, SignedBundle, verify_bundle
 
 __all__ = ["PolicyGuard"]
 
 _STATE_FORMAT = "edgeprof-policy-state/1"
+_STATE_LIMITS = BUNDLE_LIMITS.with_bytes(2 * BUNDLE_LIMITS.max_bytes)
 
 
 def _utc_now() -> datetime:
@@ -72,9 +75,13 @@ class PolicyGuard:
 
     def _load_state(self, path: Path) -> None:
         try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise PolicyError(f"{path}: cannot read policy state ({type(exc).__name__})") from None
+            state = loads_json(
+                read_bounded(path, max_bytes=_STATE_LIMITS.max_bytes),
+                source=str(path),
+                limits=_STATE_LIMITS,
+            )
+        except DecodeError as exc:
+            raise PolicyError(f"cannot read policy state: {exc}") from None
         if not isinstance(state, dict) or state.get("format") != _STATE_FORMAT:
             raise PolicyError(f"{path}: not a policy state file ({_STATE_FORMAT})")
         data = json.dumps(state.get("bundle")).encode("utf-8")
@@ -134,26 +141,44 @@ class PolicyGuard:
             Also when the version equals the one in force but the content differs.
         PolicyValidationError
             When the signed content is not a valid policy.
+
+        Notes
+        -----
+        Nothing but a :class:`~edge_client.policy.errors.PolicyError` leaves this method: an
+        unexpected failure while checking a malformed bundle is refused as tampered.
         """
         try:
-            bundle = SignedBundle.from_bytes(data, source=source)
-            policy = verify_bundle(bundle, self._trust, now=self._clock(), source=source)
-            current = self._bundle
-            if current is not None and self._policy is not None:
-                if bundle.version < current.version:
-                    raise DowngradeError(
-                        f"{source}: version {bundle.version} is lower than "
-                        f"the version in force ({current.version})"
-                    )
-                if bundle.version == current.version:
-                    if bundle.policy_bytes != current.policy_bytes:
-                        raise TamperedPolicyError(
-                            f"{source}: version {bundle.version} is in force with different content"
-                        )
-                    return self._policy
+            return self._offer(data, source)
         except PolicyRefusedError as exc:
             self.last_refusal = exc
             raise
+        except PolicyError:
+            raise
+        except Exception as exc:  # the boundary: nothing but a policy error leaves offer()
+            refusal = TamperedPolicyError(
+                f"{source}: malformed bundle ({type(exc).__name__} while checking it)"
+            )
+            self.last_refusal = refusal
+            raise refusal from None
+
+    def _offer(self, data: bytes, source: str) -> Policy:
+        if not isinstance(data, bytes | bytearray):
+            raise UnsignedPolicyError(f"{source}: a bundle is bytes, got {type(data).__name__}")
+        bundle = SignedBundle.from_bytes(bytes(data), source=source)
+        policy = verify_bundle(bundle, self._trust, now=self._clock(), source=source)
+        current = self._bundle
+        if current is not None and self._policy is not None:
+            if bundle.version < current.version:
+                raise DowngradeError(
+                    f"{source}: version {bundle.version} is lower than "
+                    f"the version in force ({current.version})"
+                )
+            if bundle.version == current.version:
+                if bundle.policy_bytes != current.policy_bytes:
+                    raise TamperedPolicyError(
+                        f"{source}: version {bundle.version} is in force with different content"
+                    )
+                return self._policy
         self._save_state(bundle)
         self._bundle, self._policy = bundle, policy
         self.last_refusal = None

@@ -32,11 +32,17 @@ def _property(spec: FieldSpec) -> dict[str, Any]:
         items: dict[str, Any] = {"type": "string", "minLength": 1}
         if spec.choices is not None:
             items = {"enum": [m.value for m in spec.choices]}
+        elif spec.max_length is not None:
+            items["maxLength"] = spec.max_length
         prop.update(type="array", items=items, uniqueItems=True)
+        if spec.max_items is not None:
+            prop["maxItems"] = spec.max_items
     else:
         prop["type"] = _TYPES[spec.kind]
         if spec.choices is not None:
             prop["enum"] = [m.value for m in spec.choices]
+        if spec.max_length is not None:
+            prop["maxLength"] = spec.max_length
     if spec.minimum is not None:
         prop["exclusiveMinimum" if spec.exclusive_minimum else "minimum"] = spec.minimum
     if spec.maximum is not None:

@@ -17,19 +17,21 @@ distinct :class:`~edge_client.policy.errors.PolicyRefusedError` per refusal.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from edge_client.decoding import DecodeError, Limits, loads_json, read_bounded
 from edge_client.policy.canonical import canonical_bytes
 from edge_client.policy.errors import (
     ExpiredPolicyError,
+    PolicyError,
     TamperedPolicyError,
     UnknownKeyError,
     UnsignedPolicyError,
@@ -39,10 +41,27 @@ from edge_client.policy.loader import lint_document
 from edge_client.policy.model import Policy
 from edge_client.policy.problems import raise_for_errors
 
-__all__ = ["BUNDLE_FORMAT", "CLOCK_SKEW", "SignedBundle", "sign_policy", "verify_bundle"]
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BUNDLE_LIMITS",
+    "CLOCK_SKEW",
+    "MAX_BUNDLE_BYTES",
+    "SignedBundle",
+    "read_bundle_file",
+    "sign_policy",
+    "verify_bundle",
+]
 
 BUNDLE_FORMAT = "edgeprof-policy-bundle/1"
 CLOCK_SKEW = timedelta(minutes=5)
+MAX_BUNDLE_BYTES = 2 * 1024 * 1024
+"""Largest policy bundle read (a policy's canonical JSON is bounded by its field ranges)."""
+BUNDLE_LIMITS = Limits(max_bytes=MAX_BUNDLE_BYTES, max_depth=8)
+"""Bounds of a bundle file and of the canonical policy JSON inside it."""
+_MAX_HEADER_TEXT = 200
+# Signed times are written with a four-digit year and parsed back with strptime.
+_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
 _HEADER_KEYS = ("expires_at", "issued_at", "key_id", "name", "policy_sha256", "version")
 
 
@@ -161,9 +180,9 @@ class SignedBundle:
             When a bundle field is malformed.
         """
         try:
-            document = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise UnsignedPolicyError(f"{source}: not a signed policy bundle") from None
+            document = loads_json(data, source=source, limits=BUNDLE_LIMITS)
+        except DecodeError as exc:
+            raise UnsignedPolicyError(f"not a signed policy bundle: {exc}") from None
         if not isinstance(document, dict) or document.get("format") != BUNDLE_FORMAT:
             raise UnsignedPolicyError(f"{source}: not a signed policy bundle ({BUNDLE_FORMAT})")
         signature = document.get("signature")
@@ -177,9 +196,13 @@ class SignedBundle:
         version = header["version"]
         if not isinstance(version, int) or isinstance(version, bool):
             raise TamperedPolicyError(f"{source}: header.version: not an integer")
+        for field in ("key_id", "name"):
+            value = header[field]
+            if not isinstance(value, str) or not 0 < len(value) <= _MAX_HEADER_TEXT:
+                raise TamperedPolicyError(f"{source}: header.{field}: malformed")
         try:
             raw_signature = base64.b64decode(str(signature), validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or text that is not even ASCII
             raise TamperedPolicyError(f"{source}: signature: not base64") from None
         return cls(
             key_id=str(header["key_id"]),
@@ -212,9 +235,9 @@ class SignedBundle:
             When it is not a valid policy.
         """
         try:
-            document = json.loads(self.policy_bytes)
-        except json.JSONDecodeError:
-            raise TamperedPolicyError(f"{source}: policy: not JSON") from None
+            document = loads_json(self.policy_bytes, source=source, limits=BUNDLE_LIMITS)
+        except DecodeError as exc:
+            raise TamperedPolicyError(f"{source}: policy: not JSON ({exc.problem})") from None
         if not isinstance(document, dict):
             raise TamperedPolicyError(f"{source}: policy: not a JSON object")
         result = lint_document(document, source=source, epsilon=False)
@@ -222,6 +245,30 @@ class SignedBundle:
         if result.policy is None:  # pragma: no cover - raise_for_errors raised already
             raise TamperedPolicyError(f"{source}: policy: unusable")
         return result.policy
+
+
+def read_bundle_file(path: str | Path) -> bytes:
+    """Read a bundle file's bytes, within :data:`MAX_BUNDLE_BYTES`.
+
+    Parameters
+    ----------
+    path
+        The bundle file.
+
+    Returns
+    -------
+    bytes
+        Its contents (not parsed, not verified).
+
+    Raises
+    ------
+    PolicyError
+        When the file is missing, not a regular file (a FIFO, a device) or too large.
+    """
+    try:
+        return read_bounded(path, max_bytes=MAX_BUNDLE_BYTES)
+    except DecodeError as exc:
+        raise PolicyError(f"cannot read bundle: {exc}") from None
 
 
 def sign_policy(
@@ -246,12 +293,19 @@ def sign_policy(
     Raises
     ------
     ExpiredPolicyError
-        When the window is empty.
+        When the window is empty, or a time is outside 1970-01-01 to 9000-01-01 UTC.
     """
-    start = issued_at.astimezone(timezone.utc).replace(microsecond=0)
-    end = expires_at.astimezone(timezone.utc).replace(microsecond=0)
+    try:
+        start = issued_at.astimezone(timezone.utc).replace(microsecond=0)
+        end = expires_at.astimezone(timezone.utc).replace(microsecond=0)
+    except (OverflowError, ValueError):
+        raise ExpiredPolicyError("issued_at and expires_at must be real UTC times") from None
     if end <= start:
         raise ExpiredPolicyError("expires_at must be later than issued_at")
+    if not (start >= _EARLIEST and end <= _LATEST):
+        raise ExpiredPolicyError(
+            f"issued_at and expires_at must lie between {_iso(_EARLIEST)} and {_iso(_LATEST)}"
+        )
     unsigned = SignedBundle(
         key_id=key_id(private_key.public_key()),
         name=policy.name,

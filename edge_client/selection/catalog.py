@@ -15,11 +15,13 @@ and ``emotional`` (story, experience, social proof) are required and must be two
 the *same* offer; ``generic`` is optional and is what people see when decision style may not
 choose the variant. ``popularity`` in [0, 1] (default 0.5) is a non-personalized prior.
 Validation errors name the file, the line and the field, never the text of the item.
+Lines end at a newline only: a raw U+2028 or U+2029 inside a title stays in the title.
+Each line is decoded within bounds (256 kB, 8 levels of nesting, numbers in range, no lone
+surrogates) before it is validated.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,10 +31,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from edge_client.decoding import DecodeError, Limits, decode_utf8, loads_json, read_bounded
 from edge_client.selection.errors import CatalogError
 from edge_client.taxonomy import Taxonomy, load_taxonomy
 
 __all__ = [
+    "MAX_CATALOG_BYTES",
     "Catalog",
     "CatalogItem",
     "Variant",
@@ -46,6 +50,9 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}")
 _FIELDS = frozenset({"id", "categories", "variants", "sensitive", "sponsored", "popularity"})
 _TEXT_FIELDS = frozenset({"title", "body", "url"})
 _MAX_TEXT = 10_000
+MAX_CATALOG_BYTES = 64 * 1024 * 1024
+"""Largest catalog file read (about 60,000 items of 1 kB)."""
+_LINE_LIMITS = Limits(max_bytes=256 * 1024, max_depth=8)
 
 
 class Variant(Enum):
@@ -167,8 +174,9 @@ def _item(row: object, taxonomy: Taxonomy, where: tuple[str, int]) -> CatalogIte
         raise _fail(*where, unknown[0], f"unknown field (allowed: {allowed})")
     item_id = row.get("id")
     if not isinstance(item_id, str) or not _ID.fullmatch(item_id):
-        raise _fail(*where, "id", "must be 1-128 letters, digits or _ . : - "
-                    "(starting alphanumeric)")
+        raise _fail(
+            *where, "id", "must be 1-128 letters, digits or _ . : - (starting alphanumeric)"
+        )
     categories = row.get("categories")
     if not isinstance(categories, list) or not categories:
         raise _fail(*where, "categories", "must be a non-empty list of taxonomy node ids")
@@ -183,15 +191,18 @@ def _item(row: object, taxonomy: Taxonomy, where: tuple[str, int]) -> CatalogIte
         try:
             kind = Variant(name)
         except ValueError:
-            raise _fail(*where, f"variants.{name}", "unknown variant "
-                        "(analytical, emotional, generic)") from None
+            raise _fail(
+                *where, f"variants.{name}", "unknown variant (analytical, emotional, generic)"
+            ) from None
         parsed[kind] = _variant(raw, name, where)
     for needed in (Variant.ANALYTICAL, Variant.EMOTIONAL):
         if needed not in parsed:
             raise _fail(*where, f"variants.{needed.value}", "is required")
     popularity = row.get("popularity", 0.5)
-    if isinstance(popularity, bool) or not isinstance(popularity, int | float) or not (
-        0.0 <= float(popularity) <= 1.0
+    if (
+        isinstance(popularity, bool)
+        or not isinstance(popularity, int | float)
+        or not (0.0 <= float(popularity) <= 1.0)
     ):
         raise _fail(*where, "popularity", "must be a number in [0, 1]")
     return CatalogItem(
@@ -236,10 +247,9 @@ def parse_catalog(
         if not text or text.startswith("#"):
             continue
         try:
-            row = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise _fail(source, number, "<line>", f"not valid JSON ({exc.msg}, column "
-                        f"{exc.colno})") from None
+            row = loads_json(text, source=source, limits=_LINE_LIMITS, line=number)
+        except DecodeError as exc:
+            raise _fail(source, number, exc.field or "<line>", exc.problem) from None
         item = _item(row, tax, (source, number))
         if item.id in seen:
             raise _fail(source, number, "id", f"duplicate of the id on line {seen[item.id]}")
@@ -270,10 +280,11 @@ def load_catalog(path: str | Path, *, taxonomy: Taxonomy | None = None) -> Catal
     """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{file}: cannot read catalog ({type(exc).__name__})") from None
-    return parse_catalog(text.splitlines(), source=str(file), taxonomy=taxonomy)
+        text = decode_utf8(read_bounded(file, max_bytes=MAX_CATALOG_BYTES), source=str(file))
+    except DecodeError as exc:
+        raise CatalogError(f"cannot read catalog: {exc}") from None
+    # Split on newlines only: str.splitlines() would also split at U+2028 inside a title.
+    return parse_catalog(text.split("\n"), source=str(file), taxonomy=taxonomy)
 
 
 def load_sample_catalog(*, taxonomy: Taxonomy | None = None) -> Catalog:

@@ -72,14 +72,10 @@ def select(
     try:
         catalog = load_catalog(Path(catalog_file)) if catalog_file else load_sample_catalog()
         if profile_file is not None:
-            from edge_client.inputs import read_text_file
+            from edge_client.inputs import read_json_file
 
             source = "stdin" if profile_file == "-" else profile_file
-            try:
-                raw = json.loads(read_text_file(profile_file))
-            except json.JSONDecodeError as exc:
-                raise EdgeProfilerError(f"{source}: not valid JSON ({exc.msg})") from None
-            profile = Profile.from_dict(raw, source=source)
+            profile = Profile.from_dict(read_json_file(profile_file), source=source)
             taxonomy = load_taxonomy()
             engine = PolicyEngine(load_preset(Preset.DEFAULT), taxonomy)
             consent = engine.consent_state([Purpose.PERSONALIZATION])

@@ -24,11 +24,14 @@ from edge_client.store.keys import (
     StaticKeyProvider,
     key_fingerprint,
 )
+from edge_client.store.lock import DEFAULT_LOCK_TIMEOUT, StoreLockedError
 from edge_client.store.recovery import DiscardedFile, RecoveryResult
 from edge_client.store.state import State, validate_state
-from edge_client.store.store import EncryptedStore
+from edge_client.store.store import DEFAULT_MAX_STORE_BYTES, EncryptedStore
 
 __all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "DEFAULT_MAX_STORE_BYTES",
     "KEY_SIZE",
     "DiscardedFile",
     "EncryptedStore",
@@ -40,6 +43,7 @@ __all__ = [
     "StoreError",
     "StoreIntegrityError",
     "StoreKeyError",
+    "StoreLockedError",
     "StoreValueError",
     "key_fingerprint",
     "validate_state",

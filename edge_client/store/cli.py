@@ -3,8 +3,11 @@
 The lead registers :data:`store` under the main group (``main.add_command(store)``). Every
 command opens the device's store in ``--dir`` (default ``$EDGEPROF_HOME``, else
 ``~/.local/share/edge-profiler``); a damaged store or a wrong key is reported on standard
-error and the command carries on with the last good (or an empty) state. Exit status: 0 on
-success, 1 when nothing could be done (paused, bad input), 2 when the device cannot start.
+error and the command carries on with the last good (or an empty) state. ``show`` and
+``export`` only read (they work on a read-only directory); the other commands change the
+store under its lock, waiting a bounded time while another process changes it. Exit
+status: 0 on success, 1 when nothing could be done or a change was not saved (paused, bad
+input, wrong key, store in use past the wait), 2 when the device cannot start.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from edge_client.errors import EdgeProfilerError
+from edge_client.store.errors import StoreError
 
 if TYPE_CHECKING:
     from edge_client.device import Device
@@ -40,16 +44,16 @@ def default_home() -> Path:
 
 
 def open_device(ctx: click.Context) -> Device:
-    """Open the device of ``edgeprof store --dir`` (exit status 2 when it cannot start)."""
+    """Open the device of ``edgeprof store --dir`` for a change (exit 2 when it cannot start)."""
     return _open(ctx)
 
 
-def _open(ctx: click.Context) -> Device:
+def _open(ctx: click.Context, *, read_only: bool = False) -> Device:
     from edge_client.device import Device  # loads the models: only when a command runs
 
     data_dir: Path = ctx.obj
     try:
-        device = Device(data_dir)
+        device = Device(data_dir, read_only=read_only)
     except EdgeProfilerError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -57,6 +61,21 @@ def _open(ctx: click.Context) -> Device:
     if not report.ok:
         click.echo(report.describe(), err=True)
     return device
+
+
+def _saved_or_exit(device: Device, message: str) -> None:
+    """Print ``message``; exit 1 when the change could not be saved (it was not kept)."""
+    if device.persistent:
+        click.echo(message)
+        return
+    click.echo(f"{message} (NOT saved: see the message above)")
+    click.echo(f"error: {device.path}: the change was not saved", err=True)
+    sys.exit(1)
+
+
+def _change_failed(exc: EdgeProfilerError) -> NoReturn:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(1)
 
 
 @click.group("store", context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,8 +96,8 @@ def store(ctx: click.Context, data_dir: Path | None) -> None:
 @click.option("--explain", is_flag=True, help="Also say which signals drove the profile.")
 @click.pass_context
 def show_command(ctx: click.Context, explain: bool) -> None:
-    """Show the profile kept on this device, in plain words."""
-    device = _open(ctx)
+    """Show the profile kept on this device, in plain words (reads, never writes)."""
+    device = _open(ctx, read_only=True)
     state = "paused" if device.paused else "active"
     granted = ", ".join(sorted(p.value for p in device.consent)) or "nothing"
     click.echo(f"Store: {device.path}")
@@ -102,8 +121,11 @@ def show_command(ctx: click.Context, explain: bool) -> None:
 )
 @click.pass_context
 def export_command(ctx: click.Context, out: Path | None) -> None:
-    """Export everything kept on this device as JSON (hashed counts as numbers)."""
-    device = _open(ctx)
+    """Export everything kept on this device as JSON (hashed counts as numbers).
+
+    Reads only: the data directory may be read-only.
+    """
+    device = _open(ctx, read_only=True)
     text = json.dumps(device.export(), indent=2, sort_keys=True, allow_nan=False) + "\n"
     if out is None:
         click.echo(text, nl=False)
@@ -126,7 +148,10 @@ def export_command(ctx: click.Context, out: Path | None) -> None:
 def forget_command(ctx: click.Context) -> None:
     """Erase the store and its key (asks first, unless --yes)."""
     device = _open(ctx)
-    device.forget()
+    try:
+        device.forget()
+    except EdgeProfilerError as exc:
+        _change_failed(exc)
     click.echo(f"Erased the store and its key in {ctx.obj}.")
 
 
@@ -135,8 +160,11 @@ def forget_command(ctx: click.Context) -> None:
 def pause_command(ctx: click.Context) -> None:
     """Pause personalization: nothing is profiled or personalized until 'resume'."""
     device = _open(ctx)
-    device.pause()
-    click.echo("Personalization is paused." + _unsaved(device))
+    try:
+        device.pause()
+    except EdgeProfilerError as exc:
+        _change_failed(exc)
+    _saved_or_exit(device, "Personalization is paused.")
 
 
 @store.command("resume")
@@ -144,8 +172,11 @@ def pause_command(ctx: click.Context) -> None:
 def resume_command(ctx: click.Context) -> None:
     """Resume personalization after 'pause'."""
     device = _open(ctx)
-    device.resume()
-    click.echo("Personalization is active." + _unsaved(device))
+    try:
+        device.resume()
+    except EdgeProfilerError as exc:
+        _change_failed(exc)
+    _saved_or_exit(device, "Personalization is active.")
 
 
 @store.command("observe")
@@ -176,17 +207,24 @@ def observe_command(ctx: click.Context, files: tuple[str, ...], signal: str) -> 
     try:
         device.grant(Purpose.PROFILING)
     except EdgeProfilerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        _change_failed(exc)
     for path in files:
         try:
-            device.observe(read_text_file(path), signal=Signal(signal))
+            text = read_text_file(path)
+        except EdgeProfilerError as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed = True
+            continue
+        try:
+            device.observe(text, signal=Signal(signal))
+        except StoreError as exc:  # in use past the wait, or the disk refused: not kept
+            _change_failed(exc)
         except EdgeProfilerError as exc:
             click.echo(f"error: {exc}", err=True)
             failed = True
     if failed:  # results only after success: the errors above say what was not kept
         sys.exit(1)
-    click.echo(device.profile().describe() + _unsaved(device))
+    _saved_or_exit(device, device.profile().describe())
 
 
 def _register_event_commands() -> None:
@@ -196,7 +234,3 @@ def _register_event_commands() -> None:
 
 
 _register_event_commands()
-
-
-def _unsaved(device: Device) -> str:
-    return "" if device.persistent else " (NOT saved: see the message above)"

@@ -27,9 +27,10 @@ import msgpack
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from edge_client.decoding import DecodeError, Limits, unpack_msgpack
 from edge_client.store.errors import StoreIntegrityError, StoreKeyError, StoreValueError
 from edge_client.store.keys import KEY_ID_SIZE, key_fingerprint
-from edge_client.store.state import State
+from edge_client.store.state import MAX_DEPTH, State
 
 __all__ = ["FORMAT_VERSION", "HEADER_SIZE", "MAGIC", "MIN_FILE_SIZE", "Sealed", "seal", "unseal"]
 
@@ -42,6 +43,7 @@ HEADER_SIZE = _HEADER.size
 #: The shortest well-formed file: a header and the tag of an empty ciphertext.
 MIN_FILE_SIZE = HEADER_SIZE + TAG_SIZE
 _MAX_GENERATION = 2**63 - 1
+_UINT64_MAX = 2**64 - 1
 
 
 @dataclass(frozen=True)
@@ -166,14 +168,29 @@ def unseal(data: bytes, *, key: bytes, path: Path) -> Sealed:
 
 
 def _parse_payload(payload: bytes, path: Path) -> Sealed:
+    # Bounded like every decoder: stored values nest at most MAX_DEPTH levels inside the
+    # two levels of the payload, and integers go up to the uint64 msgpack stores.
+    limits = Limits(
+        max_bytes=max(len(payload), 1),
+        max_depth=MAX_DEPTH + 3,
+        max_int=_UINT64_MAX,
+        allow_non_finite=True,
+    )
     try:
-        document = msgpack.unpackb(payload, raw=False, strict_map_key=True, use_list=True)
-    except (ValueError, TypeError, msgpack.UnpackException):
-        raise StoreIntegrityError(path, "authenticated payload is not valid msgpack") from None
+        document = unpack_msgpack(payload, source=str(path), limits=limits)
+    except DecodeError as exc:
+        raise StoreIntegrityError(
+            path, f"authenticated payload is not valid msgpack ({exc.problem})"
+        ) from None
     if not isinstance(document, dict) or set(document) != {"generation", "sections"}:
         raise StoreIntegrityError(path, "authenticated payload lacks generation/sections")
     generation, sections = document["generation"], document["sections"]
-    if isinstance(generation, bool) or not isinstance(generation, int) or generation < 1:
+    # A generation at the top of the range could not be followed by another save.
+    if (
+        isinstance(generation, bool)
+        or not isinstance(generation, int)
+        or not 1 <= generation < _MAX_GENERATION
+    ):
         raise StoreIntegrityError(path, "authenticated payload has an invalid generation")
     if not isinstance(sections, dict) or not all(isinstance(k, str) for k in sections):
         raise StoreIntegrityError(path, "authenticated payload's sections are not a str map")

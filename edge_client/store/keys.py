@@ -34,6 +34,9 @@ KEY_SIZE = 32
 KEY_ID_SIZE = 16
 _KEY_ID_DOMAIN = b"edge-profiler/store/key-id/v1\x00"
 _KEY_FILE_MAGIC = b"EPK1"
+_MAX_KEY_FILE_BYTES = 4096
+_OPEN_NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)
+_OPEN_BINARY: int = getattr(os, "O_BINARY", 0)
 
 
 def key_fingerprint(key: bytes) -> str:
@@ -161,7 +164,8 @@ class FileKeyProvider:
 
     def _read(self) -> bytes:
         try:
-            fd = os.open(self.path, os.O_RDONLY | OPEN_NOFOLLOW | getattr(os, "O_BINARY", 0))
+            # Non-blocking: a FIFO in place of the key must be refused, not waited on.
+            fd = os.open(self.path, os.O_RDONLY | OPEN_NOFOLLOW | _OPEN_NONBLOCK | _OPEN_BINARY)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise StoreKeyError(
@@ -173,10 +177,15 @@ class FileKeyProvider:
         try:
             info = os.fstat(fd)
             self._check_safe(info)
+            if info.st_size > _MAX_KEY_FILE_BYTES:
+                raise StoreKeyError(
+                    f"key file {self.path} is {info.st_size:,} bytes; a key file holds "
+                    f"{len(_KEY_FILE_MAGIC) + KEY_SIZE}"
+                )
             data = b""
-            while chunk := os.read(fd, 4096):
+            while chunk := os.read(fd, _MAX_KEY_FILE_BYTES):
                 data += chunk
-                if len(data) > 4096:
+                if len(data) > _MAX_KEY_FILE_BYTES:
                     break
         finally:
             os.close(fd)

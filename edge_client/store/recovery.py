@@ -18,15 +18,16 @@ class DiscardedFile:
     ----------
     path : pathlib.Path
         Where the file was (the current or the previous generation).
-    moved_to : pathlib.Path
+    moved_to : pathlib.Path or None
         Where it is now, next to the store (``<name>.corrupt-<UTC time>-<random>``);
-        :meth:`EncryptedStore.forget` removes it.
+        :meth:`EncryptedStore.forget` removes it. ``None`` when the store was opened
+        read-only: the file was left where it is.
     reason : str
         What failed, in plain words (never the contents).
     """
 
     path: Path
-    moved_to: Path
+    moved_to: Path | None
     reason: str
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-import json
 import pathlib
 from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
+from edge_client.decoding import DecodeError, Limits, decode_utf8, loads_json, read_bounded
 from edge_client.errors import TaxonomyError
 from edge_client.taxonomy.model import (
     InterestNode,
@@ -21,6 +21,8 @@ from edge_client.taxonomy.model import (
 __all__ = ["load_taxonomy"]
 
 _PACKAGED_NAME = "taxonomy.json"
+_MAX_BYTES = 16 * 1024 * 1024
+_LIMITS = Limits(max_bytes=_MAX_BYTES, max_depth=16)
 
 
 def load_taxonomy(path: pathlib.Path | None = None) -> Taxonomy:
@@ -45,10 +47,10 @@ def load_taxonomy(path: pathlib.Path | None = None) -> Taxonomy:
     """
     if path is None:
         return _load_packaged()
-    try:
-        text = pathlib.Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TaxonomyError(f"{path}: cannot be read ({type(exc).__name__})") from None
+    try:  # bounded: a FIFO, a device or an oversized file is refused unread
+        text = decode_utf8(read_bounded(path, max_bytes=_MAX_BYTES), source=str(path))
+    except DecodeError as exc:
+        raise TaxonomyError(f"cannot be read: {exc}") from None
     return _parse(text, source=str(path))
 
 
@@ -68,11 +70,10 @@ def _load_packaged() -> Taxonomy:
 def _parse(text: str, *, source: str) -> Taxonomy:
     """Validate the JSON text of a taxonomy file and build the :class:`Taxonomy`."""
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TaxonomyError(
-            f"{source}: line {exc.lineno} column {exc.colno}: invalid JSON ({exc.msg})"
-        ) from None
+        doc = loads_json(text, source=source, limits=_LIMITS)
+    except DecodeError as exc:
+        where = f"line {exc.line}: " if exc.line is not None else ""
+        raise TaxonomyError(f"{source}: {where}{exc.problem}") from None
     if not isinstance(doc, dict):
         raise TaxonomyError(f"{source}: top level: expected a JSON object")
     name = _str_field(doc, "name", source=source, where="name")

@@ -179,7 +179,8 @@ def test_canary_text_never_reaches_a_file_or_a_log(
     exported = json.dumps(reopened.export())
     needles = (CANARY.encode(), CANARY.upper().encode(), b"neighbour")
     files = _files(tmp_path)
-    assert {p.name for p in files} == {"store.bin", "store.bin.prev", "store.bin.key"}
+    names = {p.name for p in files}
+    assert names == {"store.bin", "store.bin.prev", "store.bin.key", "store.bin.lock"}
     for blob in [p.read_bytes() for p in files] + _plaintexts(tmp_path) + [exported.encode()]:
         assert not any(needle in blob.lower() for needle in needles)
     assert CANARY not in str(refused.value)

@@ -61,7 +61,7 @@ def edit_text(text: str, **replacements: str) -> str:
     for dotted, value in replacements.items():
         section, key = dotted.rsplit("__", 1)
         header = f"[{section.replace('__', '.')}]"
-        start = lines.index(header)
+        start = next(i for i, line in enumerate(lines) if line.split("#", 1)[0].strip() == header)
         for index in range(start + 1, len(lines)):
             if lines[index].split("=", 1)[0].strip() == key:
                 end = index

@@ -154,3 +154,18 @@ def test_canary_observed_through_the_cli_is_in_no_file_and_no_log(
     assert all(CANARY not in out + err for _, out, err in outputs)
     assert caplog.records
     assert CANARY not in "\n".join(record.getMessage() for record in caplog.records)
+
+
+def test_a_change_that_cannot_be_saved_is_a_non_zero_exit(tmp_path: Path, text_file: Path) -> None:
+    """With a key that cannot read the store, observe/pause/resume say NOT saved and exit 1."""
+    data = tmp_path / "data"
+    assert _run(data, "observe", str(text_file))[0] == 0
+    key = data / "store.bin.key"
+    key.unlink()
+    FileKeyProvider(key).load_key()  # another key: the store can no longer be read
+    before = (data / "store.bin").read_bytes()
+    for args in (("observe", str(text_file)), ("pause",), ("resume",)):
+        code, out, err = _run(data, *args)
+        assert code == 1, args
+        assert "NOT saved" in out and "was not saved" in err
+    assert (data / "store.bin").read_bytes() == before  # what could not be read is kept

@@ -72,6 +72,7 @@ def _assert_detected_and_recovered(
     assert len(result.discarded) == 1
     discarded = result.discarded[0]
     assert discarded.path == store.path
+    assert discarded.moved_to is not None  # a writable store moves damaged files aside
     assert discarded.moved_to.read_bytes() == damaged  # moved aside, never deleted
     assert not store.path.exists()
     if previous is not None:
@@ -164,7 +165,7 @@ def test_both_generations_damaged_recover_to_empty(
     result = store.open_or_recover()
     assert (result.state, result.generation, result.source) == ({}, 0, None)
     assert {d.path for d in result.discarded} == {store.path, store.previous_path}
-    assert all(d.moved_to.exists() for d in result.discarded)
+    assert all(d.moved_to is not None and d.moved_to.exists() for d in result.discarded)
 
 
 def test_save_sets_damaged_current_aside_instead_of_rotating_it(
@@ -194,7 +195,7 @@ def test_unreadable_store_path_is_a_store_error(tmp_path: Path) -> None:
     """A store path that is a directory raises StoreError naming it, not a raw OSError."""
     store = _store(tmp_path)
     store.path.mkdir()
-    with pytest.raises(StoreError, match="cannot read"):
+    with pytest.raises(StoreError, match="is a directory, not a regular file"):
         store.load()
     with pytest.raises(StoreError):
         store.open_or_recover()

@@ -65,7 +65,12 @@ def test_saves_rotate_generations_and_leave_no_temp_files(tmp_path: Path) -> Non
     )
     assert (current.generation, current.sections) == (3, {"n": {"value": 3}})
     assert (previous.generation, previous.sections) == (2, {"n": {"value": 2}})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["k", "store.bin", "store.bin.prev"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "k",
+        "store.bin",
+        "store.bin.lock",
+        "store.bin.prev",
+    ]
     assert store.path.read_bytes().startswith(MAGIC)
 
 
@@ -163,7 +168,7 @@ def test_canary_never_appears_in_plaintext_on_disk(tmp_path: Path) -> None:
     store.save(state)
     assert store.load() == state
     files = [p for p in tmp_path.iterdir() if p.is_file()]
-    assert len(files) == 3
+    assert len(files) == 4  # both generations, the key and the (empty) lock file
     for path in files:
         data = path.read_bytes()
         assert CANARY.encode() not in data
