@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge_client.errors import ModelError
-from edge_client.runtime import load_verified_model, read_sidecar
+from edge_client.runtime import ReusedRunner, load_verified_model, read_sidecar
 from edge_client.text.features import TextCounts
 from edge_client.text.hashing import sparse_batch, sparse_input
 
@@ -177,7 +177,7 @@ class LiteModel:
         self._interpreter = load_verified_model(
             path, sha256=self.spec.sha256, signatures=signatures, error=ModelError
         )
-        self._infer = self._interpreter.get_signature_runner("infer")
+        self._infer = ReusedRunner(self._interpreter, "infer")
         self._train = self._interpreter.get_signature_runner("train")
         self._get = self._interpreter.get_signature_runner("get_weights")
         self._set = self._interpreter.get_signature_runner("set_weights")
@@ -188,12 +188,12 @@ class LiteModel:
         if not counts:
             return np.zeros((0, len(self.spec.labels)), np.float32)
         idx, val = self.spec.inputs(counts)
-        return np.asarray(self._infer(idx=idx, val=val)["probs"], np.float32)
+        return np.asarray(self._infer("probs", idx=idx, val=val), np.float32)
 
     def logits(self, counts: Sequence[TextCounts]) -> npt.NDArray[np.float32]:
         """Output logits ``[len(counts), len(labels)]``."""
         idx, val = self.spec.inputs(counts)
-        return np.asarray(self._infer(idx=idx, val=val)["logits"], np.float32)
+        return np.asarray(self._infer("logits", idx=idx, val=val), np.float32)
 
     def train_step(
         self,

@@ -14,7 +14,6 @@ from edge_client.behaviour.events import BehaviourEvent
 from edge_client.behaviour.fusion import FusedInterests, fuse_interests
 from edge_client.behaviour.recorder import RecordResult, record_engagement, record_event
 from edge_client.errors import ArgumentError, InputError, ModelError
-from edge_client.explain import Explanation, explain_profile
 from edge_client.models import LiteModel, ModelName, load_model
 from edge_client.policy.consent import ConsentState
 from edge_client.policy.engine import PolicyEngine
@@ -36,6 +35,7 @@ from edge_client.text.features import TextCounts, cdi, extract
 from edge_client.text.language import check_language
 
 if TYPE_CHECKING:
+    from edge_client.explain import Explanation
     from edge_client.selection.catalog import Catalog
     from edge_client.selection.feed import PersonalizedFeed
     from edge_client.selection.result import Selection
@@ -131,6 +131,7 @@ class EdgeProfiler:
         if tuple(self._interests.spec.labels) != tuple(self._taxonomy.labels):
             raise ModelError("interest model labels do not match the taxonomy's labels")
         self._label_nodes = label_nodes
+        self._one_label_per_node = len(set(label_nodes)) == len(label_nodes)
         self._paths = {node: self._taxonomy.path(node) for node in set(label_nodes)}
         self._bigrams = self._style.spec.bigrams or self._interests.spec.bigrams
         self._counts = TextCounts()
@@ -469,6 +470,8 @@ class EdgeProfiler:
         ArgumentError
             When ``top`` is not a positive integer.
         """
+        from edge_client.explain import explain_profile  # only when asked: light start-up
+
         top = integer_in_range(top, name="explain(top)", low=1)
         profile = self.profile()
         behaviour = tuple(
@@ -563,9 +566,12 @@ class EdgeProfiler:
         """
         by_node: dict[str, float] = {}
         if counts is not None:
-            probs = self._interests.predict([counts])[0]
-            for node, p in zip(self._label_nodes, probs.tolist(), strict=True):
-                by_node[node] = by_node.get(node, 0.0) + p
+            probs = self._interests.predict([counts])[0].tolist()
+            if self._one_label_per_node:
+                by_node = dict(zip(self._label_nodes, probs, strict=True))
+            else:
+                for node, p in zip(self._label_nodes, probs, strict=True):
+                    by_node[node] = by_node.get(node, 0.0) + p
         # Behaviour hook: views and purchases join the words (edge_client.behaviour).
         self._fused = fuse_interests(
             by_node,

@@ -31,11 +31,12 @@ except ModuleNotFoundError as exc:  # Flower comes with the 'federated' extra on
     ) from exc
 
 from edge_client.federated.device import engine_for
+from edge_client.federated.examples import LocalExamples
 from edge_client.federated.trainable import FederatedModel, initial_weights
-from edge_client.models import load_model
+from edge_client.models import LiteModel, load_model
 from edge_client.policy.accounting import RoundCharge
 from fl_server.checkpoint import CHECKPOINT_NAME, CheckpointStore, ServerState, resume_note
-from fl_server.evaluation import heldout_people, score_people
+from fl_server.evaluation import heldout_devices, heldout_people, score_interests, score_people
 from fl_server.ledger import PrivacyLedger
 from fl_server.publish import Publisher, ensure_signing_key
 from fl_server.report import plot_run, write_metrics
@@ -125,9 +126,13 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
     if note is not None:
         _LOG.warning("%s", note)
     evaluation: dict[int, dict[str, float]] = {
-        int(r["round"]): {"auc": float(r["heldout_auc"]), "loss": float(r["heldout_loss"])}
+        int(r["round"]): {
+            key.removeprefix("heldout_"): float(value)
+            for key, value in r.items()
+            if key.startswith("heldout_")
+        }
         for r in state.history
-        if "heldout_auc" in r
+        if "heldout_loss" in r
     }
     summary: dict[str, Any] = {
         **{
@@ -159,26 +164,20 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
             out / "metrics.json", settings=summary, rounds=strategy.history, evaluation=evaluation
         )
 
-    # Server-side held-out scoring (simulation only) is the style model's AUC by person.
-    name = plan.model.lite_name if plan.model is FederatedModel.STYLE else None
-    people = (
-        heldout_people(settings.data, settings.population_seed)
-        if settings.heldout_eval and name is not None
-        else ()
-    )
-    scorer = load_model(name) if people and name is not None else None
+    people, scorer = _heldout(settings)
+    score = score_interests if plan.model is FederatedModel.INTERESTS else score_people
 
     def evaluate(server_round: int, arrays: ArrayRecord) -> MetricRecord | None:
         if scorer is None:
             return None
         scorer.set_weights({k: a.numpy() for k, a in arrays.items()})
-        scores = score_people(scorer, people)
+        scores = score(scorer, people)
         number = strategy.state.completed_round
         evaluation[number] = scores
         if strategy.history and strategy.history[-1].get("round") == number:
-            strategy.history[-1]["heldout_auc"] = scores["auc"]  # type: ignore[index]  # records are dicts
-            strategy.history[-1]["heldout_loss"] = scores["loss"]  # type: ignore[index]  # idem
-        return MetricRecord({"heldout_auc": scores["auc"], "heldout_loss": scores["loss"]})
+            for key, value in scores.items():
+                strategy.history[-1][f"heldout_{key}"] = value  # type: ignore[index]  # records are dicts
+        return MetricRecord({f"heldout_{k}": v for k, v in scores.items()})
 
     out.mkdir(parents=True, exist_ok=True)
     secure = (
@@ -213,7 +212,14 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
     write_metrics(
         out / "metrics.json", settings=summary, rounds=strategy.history, evaluation=evaluation
     )
-    plots = plot_run(out, rounds=strategy.history, evaluation=evaluation)
+    plots = plot_run(
+        out,
+        rounds=strategy.history,
+        evaluation=evaluation,
+        target_epsilon=rules.target_epsilon,
+        target_delta=rules.target_delta,
+        label=f"federated, σ = {rules.noise_multiplier:g} (ε = {ledger.spent:.2f})",
+    )
     return RunResult(
         out,
         out / "metrics.json",
@@ -222,6 +228,22 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
         ledger.spent,
         note,
     )
+
+
+def _heldout(settings: ServerSettings) -> tuple[tuple[LocalExamples, ...], LiteModel | None]:
+    """Held-out people and a scorer (simulation only; none for models without one).
+
+    The style model is scored by AUC over held-out people, the interest model by top-1
+    accuracy over the built-in population's held-out devices.
+    """
+    model = settings.plan.model
+    people: tuple[LocalExamples, ...] = ()
+    if settings.heldout_eval and model is FederatedModel.STYLE:
+        people = heldout_people(settings.data, settings.population_seed)
+    elif settings.heldout_eval and model is FederatedModel.INTERESTS and not settings.data:
+        people = heldout_devices()
+    name = model.lite_name
+    return people, load_model(name) if people and name is not None else None
 
 
 def _array(values: Any) -> Any:

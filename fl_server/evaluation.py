@@ -1,9 +1,11 @@
 """Server-side evaluation on held-out people, for simulations and benchmarks only.
 
 A deployed server has no one's data. In a simulation it may score the global model on
-people who never train: the built-in population's persons from index 1,000,000 on, or the
-MBTI users the user-level split holds out. The score is ROC AUC over people (a person's
-probability is the mean over their examples) plus mean loss.
+people who never train. Decision style: the phrase-bank persons from index 1,000,000 on, or
+the MBTI users the user-level split holds out; the score is ROC AUC over people (a person's
+probability is the mean over their examples) plus mean loss. Interests: the held-out devices
+of the built-in reddit-top2013 population; the score is top-1 accuracy over their posts plus
+mean cross-entropy (:func:`score_interests`).
 """
 
 from __future__ import annotations
@@ -19,9 +21,17 @@ import numpy.typing as npt
 from edge_client.federated.device import mbti_split
 from edge_client.federated.examples import LocalExamples, style_examples
 from edge_client.federated.population import virtual_person
+from edge_client.federated.reddit_population import load_population
 from edge_client.models import LiteModel
 
-__all__ = ["HELDOUT_OFFSET", "heldout_people", "roc_auc", "score_people"]
+__all__ = [
+    "HELDOUT_OFFSET",
+    "heldout_devices",
+    "heldout_people",
+    "roc_auc",
+    "score_interests",
+    "score_people",
+]
 
 HELDOUT_OFFSET = 1_000_000
 
@@ -97,3 +107,37 @@ def score_people(model: LiteModel, people: Sequence[LocalExamples]) -> dict[str,
         scores.append(float(probs.mean()))
         losses.extend(-(y * np.log(probs) + (1 - y) * np.log(1 - probs)))
     return {"auc": roc_auc(labels, scores), "loss": float(np.mean(losses))}
+
+
+def heldout_devices() -> tuple[LocalExamples, ...]:
+    """Return the held-out devices of the built-in population (interest examples)."""
+    return load_population().heldout()
+
+
+def score_interests(model: LiteModel, devices: Sequence[LocalExamples]) -> dict[str, float]:
+    """Return top-1 ``accuracy`` and mean cross-entropy ``loss`` over the devices' posts.
+
+    Parameters
+    ----------
+    model
+        The interest model with the weights to score.
+    devices
+        Held-out devices' examples (one-hot targets).
+
+    Returns
+    -------
+    dict[str, float]
+        ``accuracy`` and ``loss`` over all posts (every post counts once).
+    """
+    counts = [c for device in devices for c in device.counts]
+    if not counts:
+        raise ValueError("score_interests: no held-out posts")
+    targets = np.concatenate([device.targets for device in devices]).argmax(axis=1)
+    probs = np.concatenate(
+        [model.predict(counts[start : start + 256]) for start in range(0, len(counts), 256)]
+    ).astype(np.float64)
+    picked = np.clip(probs[np.arange(len(counts)), targets], 1e-7, 1.0)
+    return {
+        "accuracy": float(np.mean(probs.argmax(axis=1) == targets)),
+        "loss": float(-np.mean(np.log(picked))),
+    }

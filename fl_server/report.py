@@ -1,18 +1,53 @@
 """Run reports for ML teams: metrics and ε per round as JSON, training and ε plots as PNG.
 
 ``<output>/metrics.json`` is rewritten after every round (a crashed run still leaves its
-progress); ``<output>/training.png`` and ``<output>/epsilon.png`` are drawn at the end
-with matplotlib's non-interactive backend.
+progress); its held-out scores are keyed by round number in ascending numeric order (``"2"``
+before ``"10"``). ``<output>/training.png`` (the held-out metric per round, optionally with a
+comparison run overlaid, e.g. the same run without noise) and ``<output>/epsilon.png`` (ε per
+round against the policy's budget, δ stated) are drawn at the end with matplotlib's
+non-interactive backend; rounds that were not aggregated are marked on both, and round ticks
+are integers.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["plot_run", "write_metrics"]
+__all__ = ["METRIC_LABELS", "heldout_metric", "ordered_metrics", "plot_run", "write_metrics"]
+
+METRIC_LABELS: Mapping[str, str] = {"auc": "held-out AUC", "accuracy": "held-out top-1 accuracy"}
+"""Axis labels of the held-out metrics the server computes (first present wins)."""
+
+
+def heldout_metric(evaluation: Mapping[int, Mapping[str, float]]) -> str | None:
+    """Return the name of the held-out metric in ``evaluation`` (``None``: there is none)."""
+    names = {name for scores in evaluation.values() for name in scores}
+    return next((name for name in METRIC_LABELS if name in names), None)
+
+
+def ordered_metrics(
+    *,
+    settings: Mapping[str, Any],
+    rounds: Sequence[Mapping[str, Any]],
+    evaluation: Mapping[int, Mapping[str, float]],
+) -> dict[str, Any]:
+    """Return the metrics document with every key in a stable, readable order.
+
+    Settings and each round record are sorted by name; rounds stay in round order; held-out
+    scores are keyed by round number in ascending numeric order.
+    """
+    return {
+        "settings": {k: settings[k] for k in sorted(settings)},
+        "rounds": [{k: r[k] for k in sorted(r)} for r in rounds],
+        "heldout": {
+            str(k): {m: v for m, v in sorted(evaluation[k].items())} for k in sorted(evaluation)
+        },
+        "epsilon": max((float(r.get("epsilon", 0.0)) for r in rounds), default=0.0),
+    }
 
 
 def write_metrics(
@@ -35,16 +70,31 @@ def write_metrics(
     evaluation
         Server-side held-out scores by round.
     """
-    document = {
-        "settings": dict(settings),
-        "rounds": [dict(r) for r in rounds],
-        "heldout": {str(k): dict(v) for k, v in sorted(evaluation.items())},
-        "epsilon": max((float(r.get("epsilon", 0.0)) for r in rounds), default=0.0),
-    }
+    document = ordered_metrics(settings=settings, rounds=rounds, evaluation=evaluation)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     temporary.replace(path)
+
+
+def _mark_skipped(axis: Any, rounds: Sequence[Mapping[str, Any]]) -> None:
+    """Shade every round that was not aggregated (one legend entry)."""
+    skipped = [int(r["round"]) for r in rounds if r.get("status") not in (None, "aggregated")]
+    for i, number in enumerate(skipped):
+        axis.axvspan(
+            number - 0.5,
+            number + 0.5,
+            color="0.85",
+            zorder=0,
+            label="round not aggregated" if i == 0 else None,
+        )
+
+
+def _integer_rounds(axis: Any) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_xlabel("round")
 
 
 def plot_run(
@@ -52,8 +102,30 @@ def plot_run(
     *,
     rounds: Sequence[Mapping[str, Any]],
     evaluation: Mapping[int, Mapping[str, float]],
+    target_epsilon: float | None = None,
+    target_delta: float | None = None,
+    label: str = "this run",
+    comparison: Mapping[int, Mapping[str, float]] | None = None,
+    comparison_label: str = "without noise",
 ) -> list[Path]:
-    """Draw ``training.png`` (held-out AUC/loss, client loss) and ``epsilon.png``.
+    """Draw ``training.png`` (held-out metric per round) and ``epsilon.png`` (ε per round).
+
+    Parameters
+    ----------
+    output
+        The output folder.
+    rounds
+        Per-round records (``round``, ``status``, ``epsilon``, ``loss``).
+    evaluation
+        Held-out scores by round.
+    target_epsilon, target_delta
+        The policy's budget: drawn as a line on the ε plot and stated in its title.
+    label
+        Legend label of this run's curve.
+    comparison
+        Held-out scores of another run to overlay (e.g. the same run without noise).
+    comparison_label
+        Its legend label.
 
     Returns
     -------
@@ -66,47 +138,56 @@ def plot_run(
     import matplotlib.pyplot as plt
 
     output.mkdir(parents=True, exist_ok=True)
-    done = [r for r in rounds if r.get("status") == "aggregated"]
-    fig, left = plt.subplots(figsize=(7, 4))
-    if evaluation:
+    metric = heldout_metric(evaluation)
+    fig, axis = plt.subplots(figsize=(7, 4))
+    _mark_skipped(axis, rounds)
+    if metric is not None:
         steps = sorted(evaluation)
-        left.plot(
-            steps,
-            [evaluation[s].get("auc", float("nan")) for s in steps],
-            "o-",
-            label="held-out AUC",
-        )
-        left.set_ylabel("AUC")
-    right = left.twinx()
-    if done and "loss" in done[0]:
-        right.plot(
-            [r["round"] for r in done],
-            [r["loss"] for r in done],
-            "s--",
-            color="tab:red",
-            label="mean client loss",
-        )
-        right.set_ylabel("loss")
-    left.set_xlabel("round")
-    left.set_title("Federated training")
-    if evaluation or done:
-        fig.legend(loc="lower right")
+        values = [evaluation[s].get(metric, math.nan) for s in steps]
+        axis.plot(steps, values, "o-", color="tab:blue", label=label)
+        if comparison:
+            other = sorted(comparison)
+            axis.plot(
+                other,
+                [comparison[s].get(metric, math.nan) for s in other],
+                "s--",
+                color="tab:orange",
+                label=comparison_label,
+            )
+        axis.set_ylabel(METRIC_LABELS[metric])
+        axis.set_title(f"{METRIC_LABELS[metric].capitalize()} per round")
+    else:
+        done = [r for r in rounds if r.get("status") == "aggregated" and "loss" in r]
+        axis.plot([r["round"] for r in done], [r["loss"] for r in done], "s-", label="client loss")
+        axis.set_ylabel("mean client loss")
+        axis.set_title("Federated training (no held-out metric for this model)")
+    _integer_rounds(axis)
+    if axis.get_legend_handles_labels()[0]:
+        axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
     training = output / "training.png"
     fig.savefig(training, dpi=100)
     plt.close(fig)
     fig, axis = plt.subplots(figsize=(7, 4))
+    _mark_skipped(axis, rounds)
     charged = [r for r in rounds if "epsilon" in r]
     axis.step(
         [r["round"] for r in charged],
         [r["epsilon"] for r in charged],
         where="post",
+        marker="o",
         label="ε spent",
     )
-    axis.set_xlabel("round")
+    if target_epsilon is not None:
+        axis.axhline(
+            target_epsilon, color="tab:red", linestyle="--", label=f"budget ε = {target_epsilon:g}"
+        )
+        axis.set_ylim(0, target_epsilon * 1.1)
     axis.set_ylabel("ε")
-    axis.set_title("Privacy budget over rounds")
-    axis.legend()
+    _integer_rounds(axis)
+    delta = f" at δ = {target_delta:g}" if target_delta is not None else ""
+    axis.set_title(f"Privacy budget spent per round{delta}")
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
     epsilon = output / "epsilon.png"
     fig.savefig(epsilon, dpi=100)

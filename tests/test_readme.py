@@ -128,7 +128,7 @@ def test_main_job_runs(tmp_path: Path) -> None:
     assert [line.split(":")[0] for line in lines if line.startswith("round ")] == [
         f"round {n}/30" for n in range(1, 31)
     ]
-    assert any(line.startswith("held-out AUC ") and "at ε = " in line for line in lines)
+    assert any(line.startswith("held-out top-1 accuracy ") and "at ε = " in line for line in lines)
     assert "\x1b" not in done.stdout
     (run,) = (tmp_path / "runs").glob("simulate-*")
     for name in ("metrics.json", "training.png", "epsilon.png", "run.log", "superlink.log"):

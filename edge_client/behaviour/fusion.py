@@ -84,6 +84,9 @@ class FusedInterests:
     sources: dict[str, InterestSource]
 
 
+_TEXT_ONLY = InterestSource(1.0)  # frozen, so every text-only interest can share it
+
+
 def _home(node: str, label_nodes: frozenset[str], taxonomy: Taxonomy) -> str:
     if node in label_nodes:
         return node
@@ -115,12 +118,12 @@ def fuse_interests(
     FusedInterests
         Scores in [0, 1] (unchanged text scores when there is no view or purchase).
     """
-    label_nodes = frozenset(taxonomy.label_nodes())
     views = behaviour.of_kind(CountKind.VIEW)
     counted = behaviour.of_kind(CountKind.VIEWS)
     bought = behaviour.of_kind(CountKind.PURCHASE)
     mass: dict[str, float] = {}
     detail: dict[str, list[float]] = {}
+    label_nodes = frozenset(taxonomy.label_nodes()) if views or bought else frozenset()
     for node in set(views) | set(bought):
         home = _home(node, label_nodes, taxonomy)
         weight = views.get(node, 0.0) + PURCHASE_WEIGHT * bought.get(node, 0.0)
@@ -131,7 +134,7 @@ def fuse_interests(
         row[2] += bought.get(node, 0.0)
     if not mass:
         unchanged = {n: float(s) for n, s in text_scores.items()}
-        return FusedInterests(unchanged, {n: InterestSource(1.0) for n in unchanged})
+        return FusedInterests(unchanged, dict.fromkeys(unchanged, _TEXT_ONLY))
     prior = (words / WORDS_PER_EVENT + PRIOR_EVENTS) if text_scores else PRIOR_EVENTS
     total = prior + sum(mass.values())
     scores: dict[str, float] = {}

@@ -216,8 +216,16 @@ def local_update(
     update, norm = clip_update(weight_delta(model.get_weights(), received), max_norm=clip)
     state = _state(context)
     state["participations"] = _number(state, "participations") + 1
+    # The norm that may leave is the sent (clipped) update's: the server bounds it by the
+    # clipping norm and rejects larger values, and the pre-clip norm is not covered by DP.
+    # A loss of a batch fitted exactly comes out of float32 as about -1e-7; the server
+    # rejects negative losses, so it is reported as 0.
     allowed = device.engine.filter_metrics(
-        {"num_examples": float(len(examples or ())), "loss": loss, "update_norm": norm}
+        {
+            "num_examples": float(len(examples or ())),
+            "loss": max(loss, 0.0),
+            "update_norm": min(norm, clip),
+        }
     )
     return update, allowed
 

@@ -9,8 +9,10 @@ examples the device holds:
 * ``style``: from the built-in seeded population (:mod:`edge_client.federated.population`)
   or, with ``data`` set, one MBTI user of ``<data>/mbti/users.jsonl`` (the users held out
   by the user-level split never train);
-* ``interests`` (needs ``data``): one 20 Newsgroups author of the train split who never
-  posts in the test split (:mod:`edge_client.federated.news`);
+* ``interests``: a training device of the built-in reddit-top2013 population
+  (:mod:`edge_client.federated.reddit_population`) or, with ``data`` set, one 20 Newsgroups
+  author of the train split who never posts in the test split
+  (:mod:`edge_client.federated.news`);
 * ``ranking``: the SIMULATED selection training examples of a virtual person
   (:mod:`edge_client.federated.engagement`; no public engagement log exists).
 """
@@ -35,6 +37,7 @@ from edge_client.federated.examples import (
 )
 from edge_client.federated.news import news_author_posts
 from edge_client.federated.population import virtual_person
+from edge_client.federated.reddit_population import load_population
 from edge_client.federated.trainable import FederatedModel
 from edge_client.models import ModelName
 from edge_client.policy import (
@@ -161,9 +164,13 @@ def _mbti_train_users(root: str) -> tuple[tuple[str, bool, tuple[str, ...]], ...
 @lru_cache(maxsize=8192)
 def _interest_examples(data: str, index: int) -> LocalExamples:
     if not data:
-        raise FederatedError(
-            "device config: model 'interests' needs 'data' (20 Newsgroups authors)"
-        )
+        population = load_population()
+        if not 0 <= index < population.train_devices:
+            raise FederatedError(
+                f"device: partition-id {index} outside the {population.train_devices} "
+                "training devices of the built-in population"
+            )
+        return population.examples(index)
     authors = news_author_posts(data)
     if not 0 <= index < len(authors):
         raise FederatedError(f"device: partition-id {index} outside the {len(authors)} authors")

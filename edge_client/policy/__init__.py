@@ -30,7 +30,6 @@ from edge_client.policy.errors import (
     UnknownNodeError,
     UnsignedPolicyError,
 )
-from edge_client.policy.explain import Change, diff_policies, explain_policy
 from edge_client.policy.loader import (
     LintResult,
     lint_document,
@@ -124,8 +123,12 @@ __all__ = [
     "verify_bundle",
 ]
 
-# Names whose modules import ``cryptography``: loaded on first access (PEP 562).
+# Names whose modules import ``cryptography``, or are only for people reading policies
+# (explain, diff): loaded on first access (PEP 562).
 _LAZY = {
+    "Change": "edge_client.policy.explain",
+    "diff_policies": "edge_client.policy.explain",
+    "explain_policy": "edge_client.policy.explain",
     "TrustStore": "edge_client.policy.keys",
     "generate_private_key": "edge_client.policy.keys",
     "key_id": "edge_client.policy.keys",
@@ -137,6 +140,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from edge_client.policy.explain import Change, diff_policies, explain_policy
     from edge_client.policy.keys import (
         TrustStore,
         generate_private_key,

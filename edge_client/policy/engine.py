@@ -13,6 +13,7 @@ import enum
 import math
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from edge_client.policy.canonical import policy_hash
@@ -145,12 +146,15 @@ class PolicyEngine:
         """
         if not self._policy.inference.interests.allowed:
             return {}
+        known, blocked, isfinite = self._taxonomy.nodes, self._blocked, math.isfinite
         kept = [
             (node, float(score))
             for node, score in scores.items()
-            if self.is_interest_allowed(node) and math.isfinite(float(score))
+            if node in known and node not in blocked and isfinite(float(score))
         ]
-        kept.sort(key=lambda item: (-item[1], item[0]))
+        # Highest score first, ties by node id: two stable sorts with C key functions.
+        kept.sort(key=itemgetter(0))
+        kept.sort(key=itemgetter(1), reverse=True)
         return dict(kept[: self._policy.inference.max_interests])
 
     def may_use_trait(self, trait: Trait, *, words: int, confidence: float) -> bool:

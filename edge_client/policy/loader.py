@@ -9,7 +9,6 @@ policy (when there is no error); :func:`parse_policy` and :func:`load_policy` ra
 
 from __future__ import annotations
 
-import difflib
 import enum
 import math
 import unicodedata
@@ -227,6 +226,8 @@ def _walk(
             else:
                 problems.append(Problem(source, path, line_of(lines, path), "must be a table"))
         else:
+            import difflib  # only for the error message: keeps policy loading light
+
             close = difflib.get_close_matches(key, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(Problem(source, path, line_of(lines, path), f"unknown key{hint}"))

@@ -11,17 +11,27 @@ is what makes that equality exact.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
 
-from edge_client.text.hashing import count_bigrams, count_unigrams, hash_token
+from edge_client.text.hashing import count_bigrams, count_hashes
 from edge_client.text.lexicon import CATEGORY_NAMES, Lexicon, load_lexicon
-from edge_client.text.tokenizer import TokenKind, kind_of, normalise, scan_normalised
+from edge_client.text.tokenizer import normalise, scan_normalised
+from edge_client.text.vocabulary import (
+    BREAK,
+    EMOJI,
+    END,
+    EXCLAMATION,
+    FOREIGN,
+    KINDS,
+    OTHER,
+    QUESTION,
+    WORD,
+    Vocabulary,
+)
 
 __all__ = [
     "CDI_NEGATIVE",
@@ -194,103 +204,56 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
         The text's counts. The text itself is not kept.
     """
     lex = lexicon if lexicon is not None else load_lexicon()
-    cache = _token_info_cache(lex)
-    get = cache.get
-    # One cached lookup per token gives (hash, categories, kind code, letters); the rest
-    # is counted in bulk.
     normalised = normalise(text)
-    symbols = float(len(_SYMBOL_RE.findall(normalised)))
-    infos = [get(tok) or _token_info(lex, cache, tok) for tok in scan_normalised(normalised)]
-    if not infos:
+    # Code and markup symbols are ASCII: count their bytes (UTF-8 never reuses ASCII bytes).
+    symbols = float(len(normalised.encode("utf-8", "surrogatepass").translate(None, _NOT_SYMBOL)))
+    tokens = scan_normalised(normalised)
+    if not tokens:
         return TextCounts(symbols=symbols)
-    hashes, cat_lists, kinds, letters = zip(*infos, strict=True)
-    code = np.array(kinds, np.int8)
-    ends = code >= _END
+    # One table lookup for the whole token list gives rows; every count is then read from
+    # the table's columns in bulk (no per-token Python work).
+    vocab = _vocabulary(lex)
+    rows = vocab.rows(tokens)
+    kinds = vocab.kinds[rows]
+    tally = np.bincount(kinds, minlength=KINDS).tolist()
+    ends = kinds >= END
     # A sentence closes where a non-ending token is followed by an ending one, and at the
     # end of the text.
-    sentences = int(np.count_nonzero(ends[1:] & ~ends[:-1])) + int(not ends[-1])
-    hashed = code != _END  # "." runs are not hashed; "!" and "?" are
-    seq = np.array(hashes, np.uint64)
-    seq[~hashed] = _BREAK
-    unigrams = count_unigrams(seq, _BREAK)
+    sentences = int(np.count_nonzero(ends[1:] > ends[:-1])) + int(not ends[-1])
+    counted = rows[kinds != END] if tally[END] else rows  # "." runs are not hashed
     pairs: dict[int, float] = {}
     if bigrams:
-        within = seq.copy()
-        within[ends] = _BREAK  # no bigram touches a sentence-ending token
-        pairs = count_bigrams(within, _BREAK)
-    categories = np.bincount(
-        np.fromiter(chain.from_iterable(cat_lists), np.intp), minlength=len(CATEGORY_NAMES)
-    ).astype(np.float64)
-    foreign = int(np.count_nonzero(code == _FOREIGN))
-    others = int(np.count_nonzero(code == _OTHER))  # placeholders: "<url>" holds two symbols
+        within = vocab.hashes[rows]
+        within[ends] = BREAK  # no bigram touches a sentence-ending token
+        pairs = count_bigrams(within, BREAK)
     return TextCounts(
-        words=float(np.count_nonzero(code == _WORD) + foreign),
+        words=float(tally[WORD] + tally[FOREIGN]),
         sentences=float(sentences),
-        letters=float(sum(letters)),
-        exclamations=float(np.count_nonzero(code == _EXCL)),
-        questions=float(np.count_nonzero(code == _QUEST)),
-        emoji=float(np.count_nonzero(code == _EMOJI)),
-        categories=categories,
-        unigrams=unigrams,
+        letters=float(vocab.letters[rows].sum()),
+        exclamations=float(tally[EXCLAMATION]),
+        questions=float(tally[QUESTION]),
+        emoji=float(tally[EMOJI]),
+        categories=np.add.reduce(vocab.categories[rows], 0, np.int64).astype(np.float64),
+        unigrams=count_hashes(vocab.hashes[counted]),
         bigrams=pairs,
-        foreign_words=float(foreign),
-        symbols=max(0.0, symbols - 2.0 * others),
+        foreign_words=float(tally[FOREIGN]),
+        # Placeholders ("<url>") hold two of the symbols counted above.
+        symbols=max(0.0, symbols - 2.0 * tally[OTHER]),
     )
 
 
-# Kind codes; every code >= _END ends a sentence.
-_WORD, _FOREIGN, _EMOJI, _OTHER, _END, _EXCL, _QUEST = 0, 1, 2, 3, 4, 5, 6
-_SYMBOL_RE = re.compile(r"[{}\[\]()<>;=|&\\^~$#_*]")
-_BREAK = 1 << 32
-_TokenInfo = tuple[int, tuple[int, ...], int, int]
-_CACHES: dict[int, dict[str, _TokenInfo]] = {}
-_CACHE_LIMIT = 100_000
+_SYMBOLS = b"{}[]()<>;=|&\\^~$#_*"
+_NOT_SYMBOL = bytes(b for b in range(256) if b not in _SYMBOLS)
+_VOCABULARIES: dict[int, Vocabulary] = {}
+_VOCABULARY_LIMIT = 100_000
 
 
-def _token_info_cache(lex: Lexicon) -> dict[str, _TokenInfo]:
-    cache = _CACHES.get(id(lex))
-    if cache is None or len(cache) > _CACHE_LIMIT:
-        cache = _CACHES[id(lex)] = {}
-    return cache
-
-
-def _token_info(lex: Lexicon, cache: dict[str, _TokenInfo], tok: str) -> _TokenInfo:
-    """Hash, categories, kind and letter count of a token string (then cached)."""
-    kind = kind_of(tok)
-    if kind is TokenKind.SENTENCE_END:
-        info: _TokenInfo = (_BREAK, (), _END, 0)
-    elif kind is TokenKind.EXCLAMATION:
-        info = (hash_token("!"), (), _EXCL, 0)
-    elif kind is TokenKind.QUESTION:
-        info = (hash_token("?"), (), _QUEST, 0)
-    elif kind is TokenKind.WORD:
-        code = _WORD if _is_latin(tok[0]) else _FOREIGN
-        info = (hash_token(tok), lex.lookup(tok), code, len(tok))
-    elif kind is TokenKind.NUMBER:
-        info = (hash_token(tok), lex.lookup(tok), _WORD, 0)  # numbers count as words
-    elif kind is TokenKind.EMOJI:
-        info = (hash_token(tok), (), _EMOJI, 0)
-    else:
-        info = (hash_token(tok), (), _OTHER, 0)
-    cache[tok] = info
-    return info
-
-
-def _is_latin(first: str) -> bool:
-    """Whether a word's first letter is in the Latin script.
-
-    ASCII, Latin-1, Latin Extended A/B, IPA, Latin Extended Additional/C/D/E and fullwidth
-    Latin count as Latin.
-    """
-    point = ord(first)
-    return (
-        point < 0x2B0
-        or 0x1E00 <= point <= 0x1EFF
-        or 0x2C60 <= point <= 0x2C7F
-        or 0xA720 <= point <= 0xA7FF
-        or 0xAB30 <= point <= 0xAB6F
-        or 0xFF21 <= point <= 0xFF5A
-    )
+def _vocabulary(lex: Lexicon) -> Vocabulary:
+    """The token table of ``lex`` (a fresh one once it holds over 100,000 tokens)."""
+    vocab = _VOCABULARIES.get(id(lex))
+    if vocab is None or vocab.lexicon is not lex or len(vocab) > _VOCABULARY_LIMIT:
+        vocab = _VOCABULARIES[id(lex)] = Vocabulary(lex)
+    return vocab
 
 
 def cdi(counts: TextCounts) -> float:
@@ -366,8 +329,8 @@ def token_names(hashes: Iterable[int]) -> dict[int, str]:
     """
     wanted = set(hashes)
     names: dict[int, str] = {}
-    for cache in _CACHES.values():
-        for tok, (h, _cats, code, _letters) in cache.items():
-            if code == _WORD and h in wanted and tok[0].isalpha():
+    for vocab in _VOCABULARIES.values():
+        for tok, h, code, _row in vocab.items():
+            if code == WORD and h in wanted and tok[0].isalpha():
                 names.setdefault(h, tok)
     return names

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 __all__ = [
     "count_bigrams",
+    "count_hashes",
     "count_unigrams",
     "hash_bigram",
     "hash_token",
@@ -71,9 +72,34 @@ def hash_bigram(first_hash: int, second_hash: int) -> int:
     return ((first_hash * 0x9E3779B97F4A7C15 + second_hash) & 0xFFFFFFFFFFFFFFFF) >> 32
 
 
+def count_hashes(keys: npt.NDArray[np.uint64]) -> dict[int, float]:
+    """Count equal values of an array of hashes.
+
+    Parameters
+    ----------
+    keys : numpy.ndarray of uint64
+        Hashes, in any order; the array is sorted in place.
+
+    Returns
+    -------
+    dict of int to float
+        How often each distinct hash occurs, keyed in increasing order.
+    """
+    n = len(keys)
+    if n == 0:
+        return {}
+    keys.sort()
+    # Edges of the runs of equal sorted keys; each run's length is its count.
+    edges = np.empty(n + 1, bool)
+    edges[0] = edges[n] = True
+    np.not_equal(keys[1:], keys[:-1], out=edges[1:n])
+    at = np.flatnonzero(edges)
+    lengths = (at[1:] - at[:-1]).astype(np.float64)
+    return dict(zip(keys[at[:-1]].tolist(), lengths.tolist(), strict=True))
+
+
 def _counts(keys: npt.NDArray[np.uint64]) -> dict[int, float]:
-    uniq, counts = np.unique(keys, return_counts=True)
-    return dict(zip(uniq.tolist(), counts.astype(np.float64).tolist(), strict=True))
+    return count_hashes(np.array(keys, np.uint64))
 
 
 def count_unigrams(sequence: npt.NDArray[np.uint64], separator: int) -> dict[int, float]:

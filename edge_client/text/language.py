@@ -76,6 +76,7 @@ MIN_WORDS_TO_TELL = 12
 """Fewest words for a verdict on a Latin-script text's language."""
 
 _MARKER_HASHES = tuple(hash_token(word) for word in ENGLISH_MARKERS)
+_ZEROS = (0.0,) * len(_MARKER_HASHES)
 _FUNCTION = np.array(
     [
         CATEGORY_NAMES.index(name)
@@ -173,7 +174,7 @@ def check_language(counts: TextCounts) -> LanguageCheck:
     if words <= 0:
         return LanguageCheck(TextLanguage.NO_WORDS, 0.0)
     unigrams = counts.unigrams
-    markers = sum(unigrams.get(h, 0.0) for h in _MARKER_HASHES)
+    markers = sum(map(unigrams.get, _MARKER_HASHES, _ZEROS))
     check = LanguageCheck(
         TextLanguage.ENGLISH,
         words,

@@ -18,6 +18,8 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
+from itertools import compress, repeat
+from operator import or_
 from typing import TYPE_CHECKING
 
 from edge_client.errors import EdgeProfilerError
@@ -179,6 +181,32 @@ class Lexicon:
             self._cache.clear()
         self._cache[token] = result
         return result
+
+    def lookup_many(self, tokens: list[str]) -> list[tuple[int, ...]]:
+        """Return :meth:`lookup` of every token, with the common case in C-level maps.
+
+        Most tokens neither start like a wildcard nor with a digit: their categories are
+        the exact-word hits, found for all tokens at once; only the others take the
+        per-token path of :meth:`lookup`.
+
+        Parameters
+        ----------
+        tokens : list of str
+            Normalised tokens.
+
+        Returns
+        -------
+        list of tuple of int
+            One :meth:`lookup` result per token, in order.
+        """
+        found = list(map(self._exact.get, tokens, repeat(())))
+        shortest = self._lengths[0] if self._lengths else 0
+        cut = str.__getitem__
+        heads = map(self._heads.__contains__, map(cut, tokens, repeat(slice(0, shortest))))
+        digits = map(str.isdigit, map(cut, tokens, repeat(slice(0, 1))))
+        for i in compress(range(len(tokens)), map(or_, heads, digits)):
+            found[i] = self.lookup(tokens[i])
+        return found
 
     def words(self, category: str) -> frozenset[str]:
         """Return the entries of one category, wildcards included with their ``*``.

@@ -18,6 +18,7 @@ such characters tokenizes exactly as before the rule existed.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -27,6 +28,7 @@ __all__ = [
     "NO_SPACE_MARKS",
     "Token",
     "TokenKind",
+    "full_token_pattern",
     "iter_sentences",
     "kind_of",
     "normalise",
@@ -105,7 +107,8 @@ _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # One pattern without groups (findall is fastest that way); the kind of a match follows
 # from its first character. ASCII words come first: they are most tokens. A letter of a
 # script without spaces is a token of its own (with its marks); other letters form words.
-_TOKEN_RE = re.compile(
+# Compiled on first use (its Unicode classes take milliseconds): ASCII text never needs it.
+_TOKEN_PATTERN = (
     r"[a-z]+(?:'[a-z]+)*(?![^\W\d_])"
     rf"|[{NO_SPACE_LETTERS}][{NO_SPACE_MARKS}]*"
     rf"|[^\W\d_{NO_SPACE_LETTERS}]+(?:['\-][^\W\d_{NO_SPACE_LETTERS}]+)*"
@@ -113,6 +116,20 @@ _TOKEN_RE = re.compile(
     r"|<[a-z_]{1,20}>"
     rf"|[{_EMOJI}]"
     r"|!+|\?+|[.\u2026\n]+"
+)
+
+
+@functools.cache
+def full_token_pattern() -> re.Pattern[str]:
+    """The token pattern for any text (compiled once, on first use)."""
+    return re.compile(_TOKEN_PATTERN)
+
+
+# The same pattern for text that is all ASCII (most English text): with no uppercase (the
+# text is lowercased), no emoji and no letters outside a-z, only these branches can match,
+# and they match exactly what the full pattern matches, about twice as fast.
+_ASCII_TOKEN_RE = re.compile(
+    r"[a-z]+(?:'[a-z]+)*|[0-9]+(?:[.,][0-9]+)*|<[a-z_]{1,20}>|!+|\?+|[.\n]+"
 )
 
 
@@ -154,12 +171,14 @@ def scan(text: str) -> list[str]:
         Normalised tokens; :func:`kind_of` tells what each is. Runs of ``.``/``…``/line
         breaks come out as they are (sentence ends).
     """
-    return _TOKEN_RE.findall(normalise(text))
+    return scan_normalised(normalise(text))
 
 
 def scan_normalised(normalised: str) -> list[str]:
     """Split text already passed through :func:`normalise` into token strings."""
-    return _TOKEN_RE.findall(normalised)
+    if normalised.isascii():
+        return _ASCII_TOKEN_RE.findall(normalised)
+    return full_token_pattern().findall(normalised)
 
 
 _FIRST_CHAR_KINDS = {

@@ -12,7 +12,7 @@ import pytest
 from edge_client.errors import ModelError
 from edge_client.models import Architecture, LiteModel, ModelName, default_model_dir, load_model
 from edge_client.runtime import runtime_info
-from edge_client.text.features import extract
+from edge_client.text.features import TextCounts, extract
 
 ANALYTICAL = "The data show a 12 percent increase; therefore the second option is cheaper per unit."
 EMOTIONAL = "I love you all so much, I'm crying happy tears right now!! \U0001f62d\u2764"
@@ -167,3 +167,32 @@ def test_runtime_is_reported() -> None:
     info = runtime_info()
     assert info.backend.value in {"litert", "tflite-runtime"}
     assert info.version
+
+
+@pytest.mark.parametrize("name", list(ModelName))
+def test_reused_runner_matches_the_runtime_runner(name: ModelName) -> None:
+    """Reusing input tensors gives the runtime runner's outputs bit for bit, in any order.
+
+    Batch and width change between calls (tensors are resized), and the weights change in
+    between (a train step, set_weights), as they do on a device.
+    """
+    model = load_model(name)
+    reference = model._interpreter.get_signature_runner("infer")  # the runtime's own runner
+    texts = [ANALYTICAL, EMOTIONAL, "word " * 400 + ANALYTICAL, ""]
+
+    def both(counts: list[TextCounts]) -> None:
+        idx, val = model.spec.inputs(counts)
+        want = reference(idx=idx, val=val)
+        assert np.array_equal(model.predict(counts), want["probs"])
+        assert np.array_equal(model.logits(counts), want["logits"])
+
+    counts = [extract(t) for t in texts]
+    for batch in ([counts[0]], [counts[2]], counts, [counts[1]], [counts[0]]):
+        both(batch)
+    target = np.zeros((1, len(model.spec.labels)), np.float32)
+    model.train_step([counts[0]], target, learning_rate=0.5)
+    both([counts[0]])
+    weights = model.get_weights()
+    model.set_weights({"w": weights["w"] * 0.5, "b": weights["b"] + 0.1})
+    both(counts)
+    both([counts[2]])

@@ -282,6 +282,7 @@ def test_simulate_refuses_a_complete_checkpoint_before_starting_anything(
     grid, settings, _ = federation(6, policy=policy, **{"num-rounds": 2})
     run_server(grid, settings)
     args = ["--output", str(settings.output_dir), "--policy", str(policy), "--devices", "6"]
+    args += ["--model", "style"]  # the federation trains style; simulate defaults to interests
     result = CliRunner().invoke(simulate, [*args, "--rounds", "2"])
     assert result.exit_code == 1
     assert "already holds 2 round(s)" in result.output and "Raise --rounds" in result.output

@@ -9,11 +9,18 @@ from click.testing import CliRunner
 from fl_server.cli import simulate
 
 
-def test_interests_without_data_is_a_usage_error() -> None:
-    """The interest model's devices are news authors, so --data is required."""
-    result = CliRunner().invoke(simulate, ["--model", "interests"])
+def test_builtin_population_bounds_the_devices() -> None:
+    """Without --data the interest job uses the built-in population: no more devices than it has."""
+    result = CliRunner().invoke(simulate, ["--devices", "100000"])
     assert result.exit_code == 2
-    assert "--model interests needs --data" in result.output
+    assert "built-in population has 3559 training devices" in result.output
+
+
+def test_builtin_job_under_the_default_policy_checks_the_cohort() -> None:
+    """The built-in job under an explicit policy still refuses cohorts that would be under k."""
+    result = CliRunner().invoke(simulate, ["--devices", "100", "--policy", "default"])
+    assert result.exit_code == 2
+    assert "expected cohort q·N = 0.02·100 is below k = 50" in result.output
 
 
 def test_unknown_model_is_a_usage_error() -> None:

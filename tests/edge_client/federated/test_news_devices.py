@@ -58,8 +58,11 @@ def test_interest_device_holds_one_hot_examples_of_its_posts(tmp_path: Path) -> 
     assert [labels[i] for i in examples.targets.argmax(axis=1)] == [g for _, g in posts]
     with pytest.raises(FederatedError, match="partition-id"):
         device_from_config({"partition-id": 10**6}, config)
-    with pytest.raises(FederatedError, match="needs 'data'"):
-        device_from_config({"partition-id": 5}, {**config, "data": ""})
+    # Without data the device is one of the built-in population's training devices.
+    builtin = device_from_config({"partition-id": 5}, {**config, "data": ""})
+    assert len(builtin.examples[ModelName.INTERESTS]) >= 2
+    with pytest.raises(FederatedError, match="training devices of the built-in population"):
+        device_from_config({"partition-id": 10**6}, {**config, "data": ""})
 
 
 def test_news_text_drops_quoted_lines() -> None:

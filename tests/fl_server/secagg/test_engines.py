@@ -71,6 +71,8 @@ def test_simulation_engine_runs_secure_rounds(tmp_path: Path) -> None:
     policy.write_text(text, encoding="utf-8")
     out = tmp_path / "sim"
     args = [
+        "--model",
+        "style",
         "--policy",
         str(policy),
         "--devices",

@@ -1,0 +1,52 @@
+"""What a cold start imports.
+
+``import edge_client`` is light, and profiling never needs the modules that only errors,
+explanations, policy reading or runtime reports use.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import edge_client
+
+
+def imported_after(code: str) -> set[str]:
+    """Modules loaded in a fresh interpreter after running ``code``."""
+    done = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_import_edge_client_loads_no_numpy_policy_or_runtime() -> None:
+    """``import edge_client`` imports neither NumPy nor the policy engine nor a runtime."""
+    loaded = imported_after("import edge_client")
+    heavy = {"numpy", "edge_client.policy", "edge_client.profiler", "ai_edge_litert"}
+    assert not heavy & loaded
+
+
+def test_a_profile_loads_no_explanation_or_report_modules() -> None:
+    """A first profile needs no explainer, policy explainer, difflib or package metadata."""
+    loaded = imported_after(
+        "from edge_client import EdgeProfiler, Purpose\n"
+        "p = EdgeProfiler(consent=[Purpose.PROFILING])\n"
+        "p.observe('We compared the cost of both options in detail before deciding.')\n"
+        "p.profile()"
+    )
+    assert "edge_client.models" in loaded  # the models did load
+    for name in ("edge_client.explain", "edge_client.policy.explain", "difflib", "email"):
+        assert name not in loaded, name
+    assert not any(m.startswith("importlib.metadata") for m in loaded)
+
+
+def test_public_names_resolve_lazily() -> None:
+    """Every name in ``__all__`` resolves, and ``dir()`` lists names not imported yet."""
+    for name in edge_client.__all__:
+        assert getattr(edge_client, name) is not None
+    assert set(edge_client.__all__) <= set(dir(edge_client))

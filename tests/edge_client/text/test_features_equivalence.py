@@ -1,0 +1,179 @@
+"""The fast featurizer counts exactly what the featurizer before issue 13 counted.
+
+``scripts/_featurizer_reference.py`` keeps the old ``extract`` unchanged; every count of the
+shipped one (words, sentences, letters, categories, hashed unigrams and bigrams, script and
+symbol counts) must be equal on the shipped samples, on hand-picked hostile strings and, when
+``../shared/data`` is present, on thousands of real posts of every corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge_client.text import features
+from edge_client.text.features import TextCounts, extract
+from edge_client.text.hashing import count_hashes
+from edge_client.text.lexicon import load_lexicon
+from edge_client.text.tokenizer import full_token_pattern, normalise, scan_normalised
+
+REPO = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO))
+
+from _featurizer_reference import extract_reference  # noqa: E402 (scripts/ is on sys.path now)
+
+from models import data  # noqa: E402 (the repository root is on sys.path now)
+
+SAMPLES = REPO / "edge_client" / "assets" / "samples"
+DATA_MISSING = not (data.data_dir() / "mbti" / "users.jsonl").is_file()
+
+HOSTILE = [
+    "",
+    "   \n\n ",
+    "...!!!???\n",
+    "Don't STOP me now!!! I'm having such a good time… really?!",
+    "See https://example.com/a?b=c&d=e and mail me@example.org <url> <type> <not a tag>",
+    "Café-bar naïve résumé, Straße und Übermut; ÉCOLE",
+    "Мы пошли домой. Ελληνικά κείμενα! عربى نص",
+    "我今天很高兴。日本語のテキストです！ ภาษาไทยสวัสดีครับ ສະບາຍດີ",
+    "Emoji 😀😀 🎉 and ★ ☀ ⌚ ⬛ mixed with words 👍🏽",
+    "def f(x): return {'a': [1, 2]} if x <= 3 else x ^ ~y | z & $w # _ * \\n",
+    "Numbers 3.5, 1,000 and 2nd 42nd 1990s 3.14.15 and 007",
+    "Lone surrogate \ud800 and NUL \x00 and bidi \u202e text",
+    "it\u2019s they\u2018re `quoted` ´acute´ ʼmodifierʼ",
+    "UPPER lower MiXeD. Sentences. End here",
+    "tab\tseparated\r\nwindows lines\rold mac",
+    "a" * 500 + " " + "word " * 200,
+]
+
+
+def same(a: TextCounts, b: TextCounts) -> bool:
+    """Whether two counts are equal in every field (exactly, not approximately)."""
+    scalars = (
+        "words",
+        "sentences",
+        "letters",
+        "exclamations",
+        "questions",
+        "emoji",
+        "foreign_words",
+        "symbols",
+    )
+    return (
+        all(getattr(a, name) == getattr(b, name) for name in scalars)
+        and np.array_equal(a.categories, b.categories)
+        and a.unigrams == b.unigrams
+        and a.bigrams == b.bigrams
+    )
+
+
+def mismatches(texts: Iterable[str]) -> list[str]:
+    """Texts (shortened) whose counts differ between the two featurizers, with bigrams."""
+    return [
+        t[:80]
+        for t in texts
+        if not same(extract(t, bigrams=True), extract_reference(t, bigrams=True))
+    ]
+
+
+def sample_texts() -> list[str]:
+    """Every text shipped in ``edge_client/assets/samples``."""
+    texts = [path.read_text(encoding="utf-8") for path in sorted(SAMPLES.glob("*.txt"))]
+    for name in ("posts.jsonl", "catalog.jsonl"):
+        for line in (SAMPLES / name).read_text(encoding="utf-8").splitlines():
+            if line.startswith("{"):
+                item = json.loads(line)
+                texts += [str(v) for v in item.values() if isinstance(v, str)]
+    return texts
+
+
+def test_shipped_samples_count_the_same() -> None:
+    """Every shipped sample text (and every string field of the sample catalog) counts the same."""
+    texts = sample_texts()
+    assert len(texts) > 20
+    assert mismatches(texts) == []
+    assert mismatches(" ".join(texts[i : i + 3]) for i in range(len(texts))) == []
+
+
+def test_hostile_strings_count_the_same() -> None:
+    """Scripts without spaces, emoji, URLs, code, surrogates and odd breaks count the same."""
+    assert mismatches(HOSTILE) == []
+    assert mismatches([text.upper() for text in HOSTILE]) == []
+
+
+def test_counts_survive_a_full_token_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the token table is replaced (its size limit), counts do not change."""
+    monkeypatch.setattr(features, "_VOCABULARY_LIMIT", 5)
+    texts = sample_texts() + HOSTILE
+    assert mismatches(texts) == []
+    assert len(features._vocabulary(load_lexicon())) <= 5 + max(len(t) for t in texts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=200))
+def test_ascii_pattern_splits_like_the_full_pattern(text: str) -> None:
+    """On ASCII text the fast token pattern finds exactly what the full pattern finds."""
+    normalised = normalise(text)
+    assert scan_normalised(normalised) == full_token_pattern().findall(normalised)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_counts_the_same(text: str) -> None:
+    """Arbitrary Unicode text counts the same in both featurizers."""
+    assert same(extract(text, bigrams=True), extract_reference(text, bigrams=True))
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), max_size=60))
+def test_count_hashes_counts_each_distinct_hash(values: list[int]) -> None:
+    """``count_hashes`` gives the count of every distinct hash and nothing else."""
+    counts = count_hashes(np.array(values, np.uint64))
+    assert counts == {v: float(values.count(v)) for v in set(values)}
+
+
+def real_texts(limit: int) -> list[str]:
+    """Up to ``limit`` posts of each corpus (MBTI, Reddit, AG News, 20 Newsgroups)."""
+    texts = [post for user in data.load_mbti()[:200] for post in user.posts][:limit]
+    texts += [doc.text for doc in data.load_reddit("test")[:limit]]
+    texts += [doc.text for doc in data.load_agnews("test")[:limit]]
+    texts += [data.news_text(post) for post in data.load_news("test")[:limit]]
+    return texts
+
+
+@pytest.mark.data
+@pytest.mark.skipif(DATA_MISSING, reason="needs ../shared/data (the MBTI and news corpora)")
+def test_real_corpora_count_the_same() -> None:
+    """Thousands of real posts of every corpus count the same; so do 300-word MBTI texts."""
+    texts = real_texts(1500)
+    assert len(texts) > 4000
+    assert any(not t.isascii() for t in texts)
+    assert mismatches(texts) == []
+    users = data.load_mbti()[:150]
+    assert mismatches(data.first_words(user.posts, 300) for user in users) == []
+
+
+def test_tokens_outside_ascii_use_the_full_pattern() -> None:
+    """Non-ASCII text is split by the full pattern (scripts without spaces, emoji, marks)."""
+    text = normalise("Café 我今天 ภาษา 😀 naïve-word")
+    assert scan_normalised(text) == full_token_pattern().findall(text)
+    assert re.search("[^\x00-\x7f]", text)
+
+
+def test_threads_sharing_the_token_table_count_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads that add new tokens to one table at once still count like the reference."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(features, "_VOCABULARIES", {})
+    texts = [f"{text} token{i} word{i % 7}" for i in range(40) for text in sample_texts()[:3]]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counted = list(pool.map(extract, texts))
+    assert all(same(c, extract_reference(t)) for c, t in zip(counted, texts, strict=True))
