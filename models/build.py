@@ -258,8 +258,8 @@ def _texts_counts(docs: Sequence[data.Doc]) -> list[TextCounts]:
     return [extract(d.text) for d in docs]
 
 
-def export_interests(model: interests.InterestModel) -> Path:
-    """Write ``interests.tflite`` and its sidecar from a fitted :class:`InterestModel`."""
+def export_interests(model: interests.InterestModel, out_dir: Path = OUT_DIR) -> Path:
+    """Write ``interests.tflite`` and its sidecar into ``out_dir`` from a fitted model."""
     module = EmbeddingBagModule(
         idf=model.idf,
         codes=model.codes,
@@ -272,8 +272,8 @@ def export_interests(model: interests.InterestModel) -> Path:
     )
     with tempfile.TemporaryDirectory() as tmp:
         flatbuffer = convert(module, Path(tmp), signatures=EMBEDDING_SIGNATURES)
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = OUT_DIR / "interests.tflite"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "interests.tflite"
     path.write_bytes(flatbuffer)
     sidecar = {
         "name": "interests",

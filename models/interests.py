@@ -280,6 +280,7 @@ def fit_model(
     labels: Sequence[str],
     *,
     c: float = REGULARISATION_C,
+    absent_labels: bool = False,
 ) -> InterestModel:
     """Fit the encoder on ``train``, quantize it, fit the temperature on ``validation``.
 
@@ -293,6 +294,9 @@ def fit_model(
         The output labels; every one must have training documents.
     c : float
         Inverse L2 strength of the logistic regression.
+    absent_labels : bool, default False
+        Allow labels without training documents (a variant fitted without one corpus): the
+        encoder gives them no sub-label, so only a trained head can ever predict them.
 
     Returns
     -------
@@ -301,7 +305,7 @@ def fit_model(
     """
     index = {label: i for i, label in enumerate(labels)}
     missing = sorted(set(labels) - {d.label for d in train_docs})
-    if missing:
+    if missing and not absent_labels:
         raise ValueError(f"no training text for labels {missing}")
     subs = sub_labels(train_docs, labels)
     idf = fit_idf(train)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -108,9 +109,9 @@ def context_audit_source(context: Context) -> AuditSource:
     return SimulatedAuditSource.from_config(engine, config, state)
 
 
-@lru_cache(maxsize=3)
-def _model(name: FederatedModel) -> LiteModel | RankingModel:
-    return load_trainable(name)
+@lru_cache(maxsize=6)
+def _model(name: FederatedModel, model_dir: str = "") -> LiteModel | RankingModel:
+    return load_trainable(name, Path(model_dir) if model_dir else None)
 
 
 def _train(model: LiteModel | RankingModel, plan: RoundPlan, examples: object) -> float:
@@ -206,7 +207,7 @@ def local_update(
     ones only.
     """
     plan = parse_plan(config, seed=device.seed)
-    model = _model(plan.model)
+    model = _model(plan.model, device.model_dir)
     model.set_weights(bundle.weights)
     received = model.get_weights()
     examples = device.examples_for(plan.model)
@@ -288,7 +289,7 @@ def handle_evaluate(device: FederatedDevice, message: Message, context: Context)
         return _refuse(message, admitted)
     config, bundle = admitted
     plan = parse_plan(config, seed=device.seed)
-    model = _model(plan.model)
+    model = _model(plan.model, device.model_dir)
     model.set_weights(bundle.weights)
     result = _evaluate(model, plan, device.examples_for(plan.model))
     allowed = device.engine.filter_metrics(result.as_metrics())

@@ -70,6 +70,7 @@ class DeviceKey(enum.Enum):
     REVOKED_SHARE = "revoked-share"
     PARTITION_ID = "partition-id"
     MODEL = "model"
+    MODEL_DIR = "model-dir"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class FederatedDevice:
         FederatedDevice-specific seed for shuffling.
     ranking
         The selector's training examples for the ranking model (empty: none kept).
+    model_dir
+        Directory of the device's installed models (empty: the packaged ones).
     """
 
     engine: PolicyEngine
@@ -99,6 +102,7 @@ class FederatedDevice:
     examples: Mapping[ModelName, LocalExamples]
     seed: int = 0
     ranking: RankingExamples | None = None
+    model_dir: str = ""
 
     def examples_for(self, model: FederatedModel) -> LocalExamples | RankingExamples | None:
         """Return the device's examples of ``model`` (``None`` when it has none)."""
@@ -222,6 +226,7 @@ def device_from_config(
         _get(merged, DeviceKey.POPULATION_SEED, 0),
     )
     data, trust = _get(merged, DeviceKey.DATA, ""), _get(merged, DeviceKey.MODEL_TRUST, "")
+    model_dir = _get(merged, DeviceKey.MODEL_DIR, "")
     policy, revoked = (
         _get(merged, DeviceKey.POLICY, "default"),
         _get(merged, DeviceKey.REVOKED_SHARE, 0.0),
@@ -230,6 +235,8 @@ def device_from_config(
         raise FederatedError("device config: partition-id and population-seed must be integers")
     if not (isinstance(data, str) and isinstance(trust, str) and isinstance(policy, str)):
         raise FederatedError("device config: data, model-trust and policy must be strings")
+    if not isinstance(model_dir, str):
+        raise FederatedError("device config: model-dir must be a string")
     if isinstance(revoked, bool) or not isinstance(revoked, int | float):
         raise FederatedError("device config: revoked-share must be a number")
     try:
@@ -253,5 +260,11 @@ def device_from_config(
     else:
         ranking = _ranking_examples(policy, seed, index) if opted_in else None
     return FederatedDevice(
-        engine, consent, _trust(trust), examples, seed=seed * 100_003 + index, ranking=ranking
+        engine,
+        consent,
+        _trust(trust),
+        examples,
+        seed=seed * 100_003 + index,
+        ranking=ranking,
+        model_dir=model_dir,
     )

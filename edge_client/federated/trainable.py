@@ -10,6 +10,7 @@ clipping, bundle and validation code needs.
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -41,21 +42,26 @@ class FederatedModel(enum.Enum):
         return name if isinstance(name, FederatedModel) else cls(name.value)
 
 
-def load_trainable(model: FederatedModel) -> LiteModel | RankingModel:
+def load_trainable(
+    model: FederatedModel, model_dir: Path | None = None
+) -> LiteModel | RankingModel:
     """Load a fresh interpreter of the shipped ``model``.
 
     Parameters
     ----------
     model
         Which model.
+    model_dir
+        Directory holding ``<model>.tflite`` and its sidecar instead of the packaged
+        models (a device whose installed model differs from the packaged one).
 
     Returns
     -------
     LiteModel | RankingModel
-        The text model or the ranking model, with the shipped weights.
+        The text model or the ranking model, with the weights of its file.
     """
     name = model.lite_name
-    return load_ranking_model() if name is None else load_model(name)
+    return load_ranking_model(model_dir) if name is None else load_model(name, model_dir)
 
 
 def initial_weights(
