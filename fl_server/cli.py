@@ -20,6 +20,7 @@ import click
 
 from edge_client.console import ExitCode, Verbosity, fail, verbosity, verbosity_options
 from edge_client.errors import EdgeProfilerError
+from fl_server.options import cpus_option, output_option, seed_option
 
 if TYPE_CHECKING:
     from edge_client.policy import PolicyEngine
@@ -109,25 +110,9 @@ def _check_resume(out: Path, engine: PolicyEngine, model: str, rounds: int) -> N
     "for the built-in interest job (its cohorts of ~356 devices keep the noise small; 30 "
     "rounds spend ε 7.65 at δ = 1e-5), default for every other job.",
 )
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Seed of the population, sampling and noise (reproducible runs).",
-)
-@click.option(
-    "--output",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder (default: runs/simulate-<time>).",
-)
-@click.option(
-    "--cpus",
-    type=click.IntRange(min=1),
-    default=2,
-    show_default=True,
-    help="CPUs for Ray; each virtual client uses one.",
-)
+@seed_option("the population, sampling and noise (reproducible runs)")
+@output_option("simulate")
+@cpus_option
 @verbosity_options
 def simulate(
     data: Path | None,

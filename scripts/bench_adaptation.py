@@ -230,15 +230,20 @@ def federated_plain(
     grid: Any, start: Weights, config: Config, q: float, score: Scorer
 ) -> dict[str, Any]:
     """Flower ``FedAvg`` of the ClientApp's clipped updates, Poisson sampling at ``q``, no noise."""
-    from flwr.app import ConfigRecord, Message, MessageType, RecordDict
+    from _bench_rounds import PlainRound, send_plain_round
     from flwr.serverapp.strategy import FedAvg
 
     from edge_client.federated.device import engine_for
     from fl_server.local_grid import LocalGrid
-    from fl_server.publish import ensure_signing_key, sign_model_bundle
+    from fl_server.publish import ensure_signing_key
 
     engine = engine_for(POLICY)
-    rules = engine.federated
+    plan = PlainRound(
+        local_epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        batch_size=config.batch_size,
+        sampling_rate=q,
+    )
     key = ensure_signing_key(Path(grid.contexts[min(grid.contexts)].run_config["signing-key"]))
     nodes = list(grid.get_node_ids())
     fedavg, weights = FedAvg(weighted_by_key="num_examples"), dict(start)
@@ -247,36 +252,8 @@ def federated_plain(
     started = time.perf_counter()
     for r in range(1, config.rounds + 1):
         sample = [n for n, u in zip(nodes, rng.random(len(nodes)), strict=True) if u < q]
-        bundle = sign_model_bundle(
-            private_key=key,
-            model="interests",
-            version=r - 1,
-            weights=weights,
-            metrics={},
-            policy_hash=engine.policy_hash,
-        )
-        round_config: dict[str, Any] = {
-            "policy_hash": engine.policy_hash,
-            "cohort_size": len(sample),
-            "sampling_rate": q,
-            "clipping_norm": rules.clipping_norm,
-            "noise_multiplier": rules.noise_multiplier,
-            "secure_aggregation": False,
-            "metrics": sorted(engine.allowed_metric_names()),
-            "model": "interests",
-            "server-round": r,
-            "local-epochs": config.epochs,
-            "learning-rate": config.learning_rate,
-            "batch-size": config.batch_size,
-            "l2": 0.0,
-        }
-        content = RecordDict(
-            {"config": ConfigRecord(round_config), "bundle": ConfigRecord({"data": bundle})}
-        )
-        replies = list(
-            grid.send_and_receive(
-                [Message(content, dst_node_id=n, message_type=MessageType.TRAIN) for n in sample]
-            )
+        replies = send_plain_round(
+            grid, sample, server_round=r, weights=weights, engine=engine, key=key, plan=plan
         )
         answered = [m for m in replies if not m.has_error()]
         refused += len(replies) - len(answered)

@@ -76,14 +76,18 @@ def _plain(
     grid: Any, *, engine: Any, key: Any, config: dict[str, Any], rounds: int, scorer: Any
 ) -> tuple[dict[int, dict[str, float]], dict[str, float]]:
     """Plain Flower FedAvg of the ClientApp's clipped updates: same sampling, no noise."""
-    from flwr.app import ConfigRecord, Message, MessageType, RecordDict
+    from _bench_rounds import PlainRound, send_plain_round
     from flwr.serverapp.strategy import FedAvg
 
     from edge_client.federated.trainable import FederatedModel, initial_weights
     from fl_server.local_grid import LocalGrid
-    from fl_server.publish import sign_model_bundle
 
-    rules = engine.federated
+    plan = PlainRound(
+        local_epochs=config["local-epochs"],
+        learning_rate=config["learning-rate"],
+        batch_size=config["batch-size"],
+        sampling_rate=engine.federated.sampling_rate,
+    )
     nodes = list(grid.get_node_ids())
     rng = np.random.default_rng(1)
     plain = FedAvg(weighted_by_key="num_examples")
@@ -93,36 +97,8 @@ def _plain(
     for r in range(1, rounds + 1):
         t0 = time.perf_counter()
         sample = [n for n, u in zip(nodes, rng.random(len(nodes)), strict=True) if u < 0.1]
-        bundle = sign_model_bundle(
-            private_key=key,
-            model="interests",
-            version=r - 1,
-            weights=weights,
-            metrics={},
-            policy_hash=engine.policy_hash,
-        )
-        plan = {
-            "policy_hash": engine.policy_hash,
-            "cohort_size": len(sample),
-            "sampling_rate": rules.sampling_rate,
-            "clipping_norm": rules.clipping_norm,
-            "noise_multiplier": rules.noise_multiplier,
-            "secure_aggregation": False,
-            "metrics": sorted(engine.allowed_metric_names()),
-            "model": "interests",
-            "server-round": r,
-            "local-epochs": config["local-epochs"],
-            "learning-rate": config["learning-rate"],
-            "batch-size": config["batch-size"],
-            "l2": 0.0,
-        }
-        content = RecordDict(
-            {"config": ConfigRecord(plan), "bundle": ConfigRecord({"data": bundle})}
-        )
-        replies = list(
-            grid.send_and_receive(
-                [Message(content, dst_node_id=n, message_type=MessageType.TRAIN) for n in sample]
-            )
+        replies = send_plain_round(
+            grid, sample, server_round=r, weights=weights, engine=engine, key=key, plan=plan
         )
         mean, _ = plain.aggregate_train(r, replies)
         if mean is not None:

@@ -19,6 +19,7 @@ import click
 
 from edge_client.console import ExitCode, Verbosity, fail, verbosity, verbosity_options
 from edge_client.errors import EdgeProfilerError
+from fl_server.options import cpus_option, output_option, policy_option, seed_option
 
 __all__ = ["audit"]
 
@@ -59,31 +60,10 @@ def audit() -> None:
     type=click.Choice(_QUESTIONS),
     help="What to ask (repeat; default: all five). Fewer questions, less noise.",
 )
-@click.option(
-    "--policy",
-    default="default",
-    show_default=True,
-    help="Policy preset (default, research, strict) or policy TOML path.",
-)
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Seed of the population, the simulation, sampling and noise.",
-)
-@click.option(
-    "--output",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder (default: runs/audit-<time>).",
-)
-@click.option(
-    "--cpus",
-    type=click.IntRange(min=1),
-    default=2,
-    show_default=True,
-    help="CPUs for Ray; each virtual client uses one.",
-)
+@policy_option
+@seed_option("the population, the simulation, sampling and noise")
+@output_option("audit")
+@cpus_option
 @verbosity_options
 def run_command(
     devices: int,
