@@ -5,6 +5,7 @@ Each also succeeds quietly: nothing on stderr (results go to stdout; log lines o
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -134,6 +135,15 @@ def test_main_job_runs(tmp_path: Path) -> None:
     for name in ("metrics.json", "training.png", "epsilon.png", "run.log", "superlink.log"):
         assert (run / name).is_file()
     assert "\x1b" not in (run / "run.log").read_text(encoding="utf-8")
+    # It learns: held-out rounds 0..30 in numeric order, the head from zero rises well above
+    # its start, the held-out loss falls, every reply is accepted, ε stays within ε <= 8.
+    report = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    heldout = report["heldout"]
+    assert list(heldout) == [str(n) for n in range(31)]
+    assert heldout["30"]["accuracy"] > heldout["0"]["accuracy"] + 0.1, heldout
+    assert heldout["30"]["loss"] < heldout["0"]["loss"]
+    assert all(not r["rejected"] for r in report["rounds"])
+    assert 0 < report["epsilon"] <= 8
 
 
 def _free_port() -> int:
