@@ -28,7 +28,7 @@ import numpy.typing as npt
 from edge_client.errors import ModelError
 from edge_client.runtime import ReusedRunner, load_verified_model, read_sidecar
 from edge_client.text.features import TextCounts
-from edge_client.text.hashing import sparse_batch, sparse_input
+from edge_client.text.hashing import fold_counts, sparse_batch, sparse_input
 
 __all__ = [
     "Architecture",
@@ -153,10 +153,13 @@ class ModelSpec:
             raise ModelError(f"{path}: temperature must be a positive number")
         return spec
 
+    def bags(self, counts: TextCounts) -> tuple[dict[int, float], ...]:
+        """The hashed counts the model reads: unigrams, and bigrams if it uses them."""
+        return (counts.unigrams, counts.bigrams) if self.bigrams else (counts.unigrams,)
+
     def row(self, counts: TextCounts) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
         """Sparse input ``(idx, val)`` of one set of counts."""
-        bags = (counts.unigrams, counts.bigrams) if self.bigrams else (counts.unigrams,)
-        return sparse_input(bags, self.hash_dim)
+        return sparse_input(self.bags(counts), self.hash_dim)
 
     def inputs(
         self, counts: Sequence[TextCounts]
@@ -199,6 +202,21 @@ class LiteModel:
         if not counts:
             return np.zeros((0, len(self.spec.labels)), np.float32)
         idx, val = self.spec.inputs(counts)
+        return np.asarray(self._infer("probs", idx=idx, val=val), np.float32)
+
+    def predict_hashed(
+        self, keys: npt.NDArray[np.int64], counts: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float32]:
+        """Output probabilities ``[1, len(labels)]`` of one set of prepared counts.
+
+        Parameters
+        ----------
+        keys, counts : numpy.ndarray
+            :func:`~edge_client.text.hashing.hashed_counts` of ``spec.bags(text_counts)``;
+            two models reading the same bags share them, so a profile converts the hashed
+            counts once. The result equals ``predict([text_counts])``.
+        """
+        idx, val = sparse_batch([fold_counts(keys, counts, self.spec.hash_dim)])
         return np.asarray(self._infer("probs", idx=idx, val=val), np.float32)
 
     def logits(self, counts: Sequence[TextCounts]) -> npt.NDArray[np.float32]:

@@ -8,6 +8,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+import numpy.typing as npt
+
 from edge_client.arguments import enum_member, enum_members, integer_in_range, number_in_range
 from edge_client.behaviour.counts import BehaviourCounts
 from edge_client.behaviour.events import BehaviourEvent
@@ -32,6 +35,7 @@ from edge_client.profile import (
 )
 from edge_client.taxonomy import Taxonomy, load_taxonomy
 from edge_client.text.features import TextCounts, cdi, extract
+from edge_client.text.hashing import hashed_counts
 from edge_client.text.language import check_language
 
 if TYPE_CHECKING:
@@ -134,6 +138,7 @@ class EdgeProfiler:
         self._one_label_per_node = len(set(label_nodes)) == len(label_nodes)
         self._paths = {node: self._taxonomy.path(node) for node in set(label_nodes)}
         self._bigrams = self._style.spec.bigrams or self._interests.spec.bigrams
+        self._shared_input = self._style.spec.bigrams == self._interests.spec.bigrams
         self._counts = TextCounts()
         self._behaviour = BehaviourCounts()
         self._fused = FusedInterests({}, {})
@@ -513,10 +518,12 @@ class EdgeProfiler:
                 )
         rules = self._policy.inference
         usable: set[str] = set()
-        if rules.decision_style.allowed and not text:
+        # Both models read the same hashed counts (unigrams): converted once, folded twice.
+        prepared = hashed_counts(self._style.spec.bags(counts)) if text else None
+        if rules.decision_style.allowed and prepared is None:
             style = DecisionStyle(None, 0.0)
-        elif rules.decision_style.allowed:
-            analytical = float(self._style.predict([counts])[0, 0])
+        elif rules.decision_style.allowed and prepared is not None:
+            analytical = float(self._style.predict_hashed(*prepared)[0, 0])
             weight = counts.words / (counts.words + THIN_EVIDENCE_WORDS)
             confidence = weight * abs(2.0 * analytical - 1.0)
             style = DecisionStyle(round(analytical, 6), round(float(confidence), 6))
@@ -528,7 +535,9 @@ class EdgeProfiler:
         interests: tuple[Interest, ...] = ()
         best = 0.0
         if rules.interests.allowed:
-            interests, best, note = self._interests_of(counts if text else None)
+            if prepared is not None and not self._shared_input:
+                prepared = hashed_counts(self._interests.spec.bags(counts))
+            interests, best, note = self._interests_of(counts.words, prepared)
             if note:
                 notes.append(note)
             if interests and self._engine.may_use_trait(
@@ -554,10 +563,15 @@ class EdgeProfiler:
             interest_confidence=round(best, 6),
         )
 
-    def _interests_of(self, counts: TextCounts | None) -> tuple[tuple[Interest, ...], float, str]:
+    def _interests_of(
+        self,
+        words: float,
+        prepared: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None,
+    ) -> tuple[tuple[Interest, ...], float, str]:
         """Confident allowed interests, the best allowed score, and a note when none is clear.
 
-        The text model's calibrated probabilities (none when ``counts`` is ``None``) are
+        The text model's calibrated probabilities of the prepared hashed counts of ``words``
+        words of text (none when ``prepared`` is ``None``) are
         summed per taxonomy node and fused with the behaviour counts; the policy engine drops
         forbidden categories (and descendants) whatever the model says and keeps its top N;
         only interests at least as likely as the policy's ``min_confidence`` (and
@@ -565,8 +579,8 @@ class EdgeProfiler:
         lists noise.
         """
         by_node: dict[str, float] = {}
-        if counts is not None:
-            probs = self._interests.predict([counts])[0].tolist()
+        if prepared is not None:
+            probs = self._interests.predict_hashed(*prepared)[0].tolist()
             if self._one_label_per_node:
                 by_node = dict(zip(self._label_nodes, probs, strict=True))
             else:
@@ -576,7 +590,7 @@ class EdgeProfiler:
         self._fused = fuse_interests(
             by_node,
             self._behaviour,
-            words=counts.words if counts is not None else 0.0,
+            words=words if prepared is not None else 0.0,
             taxonomy=self._taxonomy,
         )
         allowed = {

@@ -36,6 +36,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,7 +209,23 @@ def summarize(seconds: Sequence[float], words: Sequence[int]) -> dict[str, float
     }
 
 
-def run_child(template: str, engine: Engine, payload: dict[str, Any]) -> dict[str, Any]:
+def child_env(pycache: Path) -> dict[str, str]:
+    """The environment of every child: one thread, and bytecode cached under ``pycache``.
+
+    An installed package has its bytecode compiled (pip does it at install time); an
+    inherited ``PYTHONDONTWRITEBYTECODE`` would make every child compile every module from
+    source again, which is not what a device does at start. The cache lives in a temporary
+    folder (``PYTHONPYCACHEPREFIX``), so the repository and site-packages stay untouched.
+    """
+    env = common.single_thread_env()
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    return env
+
+
+def run_child(
+    template: str, engine: Engine, payload: dict[str, Any], *, pycache: Path
+) -> dict[str, Any]:
     """Run ``engine`` in a fresh interpreter (pinned, one thread) on ``payload``; its JSON.
 
     Raises
@@ -227,7 +244,7 @@ def run_child(template: str, engine: Engine, payload: dict[str, Any]) -> dict[st
         capture_output=True,
         text=True,
         cwd=common.REPO_ROOT,
-        env=common.single_thread_env(),
+        env=child_env(pycache),
         check=False,
     )
     if done.returncode != 0:
@@ -238,7 +255,12 @@ def run_child(template: str, engine: Engine, payload: dict[str, Any]) -> dict[st
 
 
 def per_text(
-    engines: Sequence[Engine], texts: Sequence[str], warmup: Sequence[str], repeats: int
+    engines: Sequence[Engine],
+    texts: Sequence[str],
+    warmup: Sequence[str],
+    repeats: int,
+    *,
+    pycache: Path,
 ) -> dict[str, dict[str, Any]]:
     """Per-text timings of each engine: first sight, then a second pass, in fresh processes.
 
@@ -261,7 +283,7 @@ def per_text(
             if engine.name in failed:
                 continue
             try:
-                runs[engine.name].append(run_child(_TIMING_CHILD, engine, payload))
+                runs[engine.name].append(run_child(_TIMING_CHILD, engine, payload, pycache=pycache))
             except common.BenchError as exc:
                 failed[engine.name] = str(exc)
 
@@ -282,18 +304,24 @@ def per_text(
     return out
 
 
-def cold_start(engine: Engine, texts: Sequence[str], repeats: int) -> dict[str, Any]:
+def cold_start(
+    engine: Engine, texts: Sequence[str], repeats: int, *, pycache: Path
+) -> dict[str, Any]:
     """Median cold start and peak RSS of ``engine`` over ``repeats`` fresh processes.
 
-    One extra, unrecorded run first compiles bytecode and warms the OS file cache, so the
-    figures are those of a process start on a device where the app was already installed.
+    One extra, unrecorded run first compiles bytecode (into ``pycache``) and warms the OS
+    file cache, so the figures are those of a process start on a device where the app was
+    already installed.
     """
     common.progress(f"cold start and peak RSS of {engine.name}: {repeats} fresh processes")
     try:
-        run_child(_COLD_CHILD, engine, {"texts": list(texts[:1])})
+        run_child(_COLD_CHILD, engine, {"texts": list(texts[:1])}, pycache=pycache)
     except common.BenchError as exc:
         return {"available": False, "reason": str(exc)}
-    runs = [run_child(_COLD_CHILD, engine, {"texts": list(texts)}) for _ in range(repeats)]
+    runs = [
+        run_child(_COLD_CHILD, engine, {"texts": list(texts)}, pycache=pycache)
+        for _ in range(repeats)
+    ]
 
     def med(*keys: str) -> float:
         return common.median([sum(r[k] for k in keys) for r in runs])
@@ -321,10 +349,12 @@ def load_texts(quick: bool) -> tuple[list[str], list[str]]:
     return (texts[:QUICK_TEXTS] if quick else texts), warmup
 
 
-def per_text_all(texts: Sequence[str], warmup: Sequence[str], repeats: int) -> dict[str, Any]:
+def per_text_all(
+    texts: Sequence[str], warmup: Sequence[str], repeats: int, *, pycache: Path
+) -> dict[str, Any]:
     """Per-text timings of our pipeline, its parts, the old featurizer and the baselines."""
     engines = (OURS, FEATURES, MODELS, OURS_BEFORE, FEATURES_BEFORE, VADER, EMPATH)
-    timed = per_text(engines, texts, warmup, repeats)
+    timed = per_text(engines, texts, warmup, repeats, pycache=pycache)
     ours = timed[OURS.name]
     if not ours["available"]:
         raise common.BenchError(f"cannot run the edge client: {ours['reason']}")
@@ -359,10 +389,11 @@ def per_text_all(texts: Sequence[str], warmup: Sequence[str], repeats: int) -> d
     return results
 
 
-def fresh_processes(texts: Sequence[str], repeats: int) -> dict[str, Any]:
+def fresh_processes(texts: Sequence[str], repeats: int, *, pycache: Path) -> dict[str, Any]:
     """Cold start and peak RSS of ours, the baselines and the bare interpreter."""
     out = {
-        engine.name: cold_start(engine, texts, repeats) for engine in (OURS, VADER, EMPATH, BARE)
+        engine.name: cold_start(engine, texts, repeats, pycache=pycache)
+        for engine in (OURS, VADER, EMPATH, BARE)
     }
     ours = out[OURS.name]
     if not ours["available"]:
@@ -485,8 +516,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeats = QUICK_REPEATS if args.quick else FULL_REPEATS
     load_start = common.environment()["load_average_1m"]
     try:
-        timings = per_text_all(texts, warmup, repeats)
-        fresh = fresh_processes(texts, repeats)
+        with tempfile.TemporaryDirectory(prefix="bench-speed-pycache-") as pycache:
+            timings = per_text_all(texts, warmup, repeats, pycache=Path(pycache))
+            fresh = fresh_processes(texts, repeats, pycache=Path(pycache))
         backend = runtime_info()
     except (EdgeProfilerError, common.BenchError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -538,7 +570,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "other users' texts; a text's time is its minimum over the processes; "
             "'second_pass' repeats the same texts in the same process (token caches warm).",
             "Fresh-process figures exclude interpreter start-up; bytecode and the OS file "
-            "cache are warm (one unrecorded run first). Peak RSS includes the interpreter "
+            "cache are warm (one unrecorded run first compiles into a temporary "
+            "PYTHONPYCACHEPREFIX; an inherited PYTHONDONTWRITEBYTECODE is dropped, as an "
+            "installed package has its bytecode compiled). Peak RSS includes the interpreter "
             "(see python_only) and every text profiled; it is the VmHWM of /proc/self/status "
             "where available (ru_maxrss survives exec on Linux). MB = 10^6 bytes.",
         ],

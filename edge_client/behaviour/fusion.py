@@ -118,6 +118,9 @@ def fuse_interests(
     FusedInterests
         Scores in [0, 1] (unchanged text scores when there is no view or purchase).
     """
+    if not behaviour:  # words only: the text scores as they are
+        unchanged = {n: float(s) for n, s in text_scores.items()}
+        return FusedInterests(unchanged, dict.fromkeys(unchanged, _TEXT_ONLY))
     views = behaviour.of_kind(CountKind.VIEW)
     counted = behaviour.of_kind(CountKind.VIEWS)
     bought = behaviour.of_kind(CountKind.PURCHASE)

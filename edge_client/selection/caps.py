@@ -20,8 +20,9 @@ from edge_client.selection.state import SelectionState
 __all__ = ["eligible", "pick"]
 
 
-def eligible(compiled: CompiledCatalog, state: SelectionState, rules: PersonalizationRules,
-             now: float) -> npt.NDArray[np.bool_]:
+def eligible(
+    compiled: CompiledCatalog, state: SelectionState, rules: PersonalizationRules, now: float
+) -> npt.NDArray[np.bool_]:
     """Return which items may be shown at ``now`` (seconds since the epoch).
 
     Parameters
@@ -68,9 +69,17 @@ def _best_first(score: npt.NDArray[np.float32], head: int) -> Iterator[int]:
     yield from rest[np.argsort(-score[rest], kind="stable")].tolist()
 
 
-def pick(compiled: CompiledCatalog, pool: npt.NDArray[np.intp], score: npt.NDArray[np.float32],
-         *, slots: int, state: SelectionState, rules: PersonalizationRules, now: float,
-         rng: np.random.Generator) -> list[tuple[int, bool]]:
+def pick(
+    compiled: CompiledCatalog,
+    pool: npt.NDArray[np.intp],
+    score: npt.NDArray[np.float32],
+    *,
+    slots: int,
+    state: SelectionState,
+    rules: PersonalizationRules,
+    now: float,
+    rng: np.random.Generator,
+) -> list[tuple[int, bool]]:
     """Fill up to ``slots`` slots from ``pool``; return ``(index into pool, explored)`` pairs.
 
     Parameters
@@ -105,8 +114,9 @@ def pick(compiled: CompiledCatalog, pool: npt.NDArray[np.intp], score: npt.NDArr
     explore = rng.random(slots) < rules.exploration_share
 
     def fits(j: int) -> bool:
-        return j not in used and all(taken.get(c, 0) < rules.max_per_category_per_day
-                                     for c in items[int(pool[j])].categories)
+        return j not in used and all(
+            taken.get(c, 0) < rules.max_per_category_per_day for c in items[int(pool[j])].categories
+        )
 
     for want_random in explore.tolist():
         if want_random:

@@ -19,8 +19,10 @@ __all__ = [
     "count_bigrams",
     "count_hashes",
     "count_unigrams",
+    "fold_counts",
     "hash_bigram",
     "hash_token",
+    "hashed_counts",
     "sparse_batch",
     "sparse_input",
 ]
@@ -140,6 +142,80 @@ def count_bigrams(sequence: npt.NDArray[np.uint64], separator: int) -> dict[int,
     return _counts((sequence[:-1][pair] * _MIX + sequence[1:][pair]) >> _SHIFT)
 
 
+def hashed_counts(
+    bags: Iterable[Mapping[int, float]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Hashed counts as two arrays, ready to be folded for any model.
+
+    Parameters
+    ----------
+    bags : iterable of mapping of int to float
+        Running counts keyed by 32-bit hash (e.g. unigrams and bigrams).
+
+    Returns
+    -------
+    keys : numpy.ndarray of int64
+        Every bag's keys, in bag order.
+    counts : numpy.ndarray of float64
+        Their counts.
+    """
+    bags = list(bags)
+    if len(bags) == 1:  # the shipped models read unigrams only
+        bag = bags[0]
+        n = len(bag)
+        return np.fromiter(bag.keys(), np.int64, n), np.fromiter(bag.values(), np.float64, n)
+    size = sum(len(bag) for bag in bags)
+    keys = np.empty(size, np.int64)
+    counts = np.empty(size, np.float64)
+    at = 0
+    for bag in bags:
+        n = len(bag)
+        keys[at : at + n] = np.fromiter(bag.keys(), np.int64, n)
+        counts[at : at + n] = np.fromiter(bag.values(), np.float64, n)
+        at += n
+    return keys, counts
+
+
+def fold_counts(
+    keys: npt.NDArray[np.int64], counts: npt.NDArray[np.float64], dim: int
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+    """Fold :func:`hashed_counts` into ``dim`` buckets and apply sublinear term frequency.
+
+    Two models that read the same counts fold the same arrays, each into its own
+    dimension, so the dictionaries are converted once per profile.
+
+    Parameters
+    ----------
+    keys, counts : numpy.ndarray
+        Output of :func:`hashed_counts`.
+    dim : int
+        The model's hash dimension, a power of two.
+
+    Returns
+    -------
+    indices : numpy.ndarray of int32
+        Distinct bucket indices, sorted.
+    values : numpy.ndarray of float32
+        ``log1p(count)`` of each bucket (counts of colliding hashes are summed first).
+    """
+    if dim <= 0 or dim & (dim - 1):
+        raise ValueError(f"dim must be a positive power of two, got {dim}")
+    if len(keys) == 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.float32)
+    folded = keys & (dim - 1)
+    # Sum the counts of colliding buckets: sort, mark run starts, reduce per run. Without
+    # a collision (most texts) every run is one count and the reduction is the identity.
+    order = np.argsort(folded)
+    ordered = folded[order]
+    ordered_counts = counts[order]
+    step = ordered[1:] != ordered[:-1]
+    if step.all():
+        return ordered.astype(np.int32), np.log1p(ordered_counts).astype(np.float32)
+    first = np.flatnonzero(np.concatenate(([True], step)))
+    summed = np.add.reduceat(ordered_counts, first)
+    return ordered[first].astype(np.int32), np.log1p(summed).astype(np.float32)
+
+
 def sparse_input(
     bags: Iterable[Mapping[int, float]], dim: int
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
@@ -161,28 +237,7 @@ def sparse_input(
     """
     if dim <= 0 or dim & (dim - 1):
         raise ValueError(f"dim must be a positive power of two, got {dim}")
-    bags = list(bags)
-    size = sum(len(bag) for bag in bags)
-    if size == 0:
-        return np.zeros(0, np.int32), np.zeros(0, np.float32)
-    keys = np.empty(size, np.int64)
-    counts = np.empty(size, np.float64)
-    at = 0
-    for bag in bags:
-        n = len(bag)
-        keys[at : at + n] = np.fromiter(bag.keys(), np.int64, n)
-        counts[at : at + n] = np.fromiter(bag.values(), np.float64, n)
-        at += n
-    folded = keys & (dim - 1)
-    # Sum the counts of colliding buckets: sort, mark run starts, reduce per run.
-    order = np.argsort(folded)
-    ordered = folded[order]
-    starts = np.empty(size, bool)
-    starts[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    first = np.flatnonzero(starts)
-    summed = np.add.reduceat(counts[order], first)
-    return ordered[first].astype(np.int32), np.log1p(summed).astype(np.float32)
+    return fold_counts(*hashed_counts(bags), dim)
 
 
 def sparse_batch(
