@@ -13,9 +13,7 @@ import numpy.typing as npt
 
 from edge_client.arguments import enum_member, enum_members, integer_in_range, number_in_range
 from edge_client.behaviour.counts import BehaviourCounts
-from edge_client.behaviour.events import BehaviourEvent
 from edge_client.behaviour.fusion import FusedInterests, fuse_interests
-from edge_client.behaviour.recorder import RecordResult, record_engagement, record_event
 from edge_client.errors import ArgumentError, InputError, ModelError
 from edge_client.models import LiteModel, ModelName, load_model
 from edge_client.policy.consent import ConsentState
@@ -39,6 +37,8 @@ from edge_client.text.hashing import hashed_counts
 from edge_client.text.language import check_language
 
 if TYPE_CHECKING:
+    from edge_client.behaviour.events import BehaviourEvent
+    from edge_client.behaviour.recorder import RecordResult
     from edge_client.explain import Explanation
     from edge_client.selection.catalog import Catalog
     from edge_client.selection.feed import PersonalizedFeed
@@ -278,6 +278,8 @@ class EdgeProfiler:
         BehaviourError, ArgumentError
             If the event is malformed or names an unknown category; nothing is recorded.
         """
+        from edge_client.behaviour.recorder import record_event  # events: only when recorded
+
         self._require_profiling()
         result = record_event(
             self._behaviour,
@@ -296,6 +298,8 @@ class EdgeProfiler:
         class) and profiling is consented; forbidden categories are skipped. Interests do
         not move (engagement is not a view). Returns how many counts were added.
         """
+        from edge_client.behaviour.recorder import record_engagement
+
         if not self._consent.allows(Purpose.PROFILING):
             return 0
         return record_engagement(

@@ -20,27 +20,35 @@ True
 
 from __future__ import annotations
 
-from edge_client.behaviour.context import ContextAffinity, SelectionContext, context_affinity
-from edge_client.behaviour.counts import BehaviourCounts, CountKind
-from edge_client.behaviour.errors import BehaviourError, BehaviourFormatError, ForbiddenSignalError
-from edge_client.behaviour.events import (
-    SIGNAL_OF,
-    AmountBucket,
-    BehaviourEvent,
-    ContextEvent,
-    DayType,
-    DeviceClass,
-    DeviceUse,
-    EventKind,
-    Intent,
-    Purchase,
-    Session,
-    SessionLength,
-    TimeOfDay,
-    View,
-)
-from edge_client.behaviour.fusion import FusedInterests, InterestSource, fuse_interests
-from edge_client.behaviour.recorder import RecordResult, current_device, record_event
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from edge_client.behaviour.context import ContextAffinity, SelectionContext, context_affinity
+    from edge_client.behaviour.counts import BehaviourCounts, CountKind
+    from edge_client.behaviour.errors import (
+        BehaviourError,
+        BehaviourFormatError,
+        ForbiddenSignalError,
+    )
+    from edge_client.behaviour.events import (
+        SIGNAL_OF,
+        AmountBucket,
+        BehaviourEvent,
+        ContextEvent,
+        DayType,
+        DeviceClass,
+        DeviceUse,
+        EventKind,
+        Intent,
+        Purchase,
+        Session,
+        SessionLength,
+        TimeOfDay,
+        View,
+    )
+    from edge_client.behaviour.fusion import FusedInterests, InterestSource, fuse_interests
+    from edge_client.behaviour.recorder import RecordResult, current_device, record_event
 
 __all__ = [
     "SIGNAL_OF",
@@ -72,3 +80,51 @@ __all__ = [
     "fuse_interests",
     "record_event",
 ]
+
+# Each name is imported on first use (PEP 562): a profile of words alone needs only the
+# counts and the fusion, not the event types, their checks or the context features.
+_LAZY = {
+    "AmountBucket": "edge_client.behaviour.events",
+    "BehaviourCounts": "edge_client.behaviour.counts",
+    "BehaviourError": "edge_client.behaviour.errors",
+    "BehaviourEvent": "edge_client.behaviour.events",
+    "BehaviourFormatError": "edge_client.behaviour.errors",
+    "ContextAffinity": "edge_client.behaviour.context",
+    "ContextEvent": "edge_client.behaviour.events",
+    "CountKind": "edge_client.behaviour.counts",
+    "DayType": "edge_client.behaviour.events",
+    "DeviceClass": "edge_client.behaviour.events",
+    "DeviceUse": "edge_client.behaviour.events",
+    "EventKind": "edge_client.behaviour.events",
+    "ForbiddenSignalError": "edge_client.behaviour.errors",
+    "FusedInterests": "edge_client.behaviour.fusion",
+    "Intent": "edge_client.behaviour.events",
+    "InterestSource": "edge_client.behaviour.fusion",
+    "Purchase": "edge_client.behaviour.events",
+    "RecordResult": "edge_client.behaviour.recorder",
+    "SIGNAL_OF": "edge_client.behaviour.events",
+    "SelectionContext": "edge_client.behaviour.context",
+    "Session": "edge_client.behaviour.events",
+    "SessionLength": "edge_client.behaviour.events",
+    "TimeOfDay": "edge_client.behaviour.events",
+    "View": "edge_client.behaviour.events",
+    "context_affinity": "edge_client.behaviour.context",
+    "current_device": "edge_client.behaviour.recorder",
+    "fuse_interests": "edge_client.behaviour.fusion",
+    "record_event": "edge_client.behaviour.recorder",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'edge_client.behaviour' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """Public names, including those not imported yet."""
+    return sorted(set(globals()) | set(__all__))

@@ -1,8 +1,18 @@
-"""Loading and validating taxonomy files (the packaged one is cached per process)."""
+"""Loading and validating taxonomy files (the packaged one is cached per process).
+
+Every taxonomy file passes the bounded decoder (size, depth, numbers, strings, repeated
+keys) and then the structural checks (fields, ids, parents, tiers, labels). The packaged
+file is the one exception to the first step, and only when its bytes are exactly those
+recorded in :data:`PACKAGED_SHA256` (bytes the bounded decoder accepted, which a test
+checks): then Python's ``json`` decodes it directly and the structural checks still run.
+Any other bytes, packaged or supplied by a user, take the full bounded decoding.
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import pathlib
 from collections.abc import Mapping
 from importlib import resources
@@ -18,7 +28,14 @@ from edge_client.taxonomy.model import (
     _find_cycle,
 )
 
-__all__ = ["load_taxonomy"]
+__all__ = ["PACKAGED_SHA256", "load_taxonomy"]
+
+PACKAGED_SHA256 = "2e293ef6efd55b75ae4215f159a0556150e17d4a7285b6d4a37fb2cc338a3644"
+"""SHA-256 of the packaged ``taxonomy.json`` that passed the bounded decoder.
+
+Update it whenever ``edge_client/assets/taxonomy.json`` is rebuilt
+(``tests/edge_client/test_taxonomy.py`` fails until it matches); a stale value only
+makes loading slower, never skips a check on bytes it does not name."""
 
 _PACKAGED_NAME = "taxonomy.json"
 _MAX_BYTES = 16 * 1024 * 1024
@@ -58,13 +75,16 @@ def load_taxonomy(path: pathlib.Path | None = None) -> Taxonomy:
 def _load_packaged() -> Taxonomy:
     """Load the packaged taxonomy once per process."""
     resource = resources.files("edge_client") / "assets" / _PACKAGED_NAME
+    source = f"edge_client/assets/{_PACKAGED_NAME}"
     try:
-        text = resource.read_text(encoding="utf-8")
+        data = resource.read_bytes()
+        if hashlib.sha256(data).hexdigest() == PACKAGED_SHA256:
+            # The exact bytes the bounded decoder accepted: decode them directly.
+            return _build(json.loads(data), source=source)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise TaxonomyError(
-            f"edge_client/assets/{_PACKAGED_NAME}: cannot be read ({type(exc).__name__})"
-        ) from None
-    return _parse(text, source=f"edge_client/assets/{_PACKAGED_NAME}")
+        raise TaxonomyError(f"{source}: cannot be read ({type(exc).__name__})") from None
+    return _parse(text, source=source)
 
 
 def _parse(text: str, *, source: str) -> Taxonomy:
@@ -74,6 +94,11 @@ def _parse(text: str, *, source: str) -> Taxonomy:
     except DecodeError as exc:
         where = f"line {exc.line}: " if exc.line is not None else ""
         raise TaxonomyError(f"{source}: {where}{exc.problem}") from None
+    return _build(doc, source=source)
+
+
+def _build(doc: object, *, source: str) -> Taxonomy:
+    """Check the structure of a decoded taxonomy document and build the :class:`Taxonomy`."""
     if not isinstance(doc, dict):
         raise TaxonomyError(f"{source}: top level: expected a JSON object")
     name = _str_field(doc, "name", source=source, where="name")

@@ -32,7 +32,8 @@ def test_import_edge_client_loads_no_numpy_policy_or_runtime() -> None:
 
 
 def test_a_profile_loads_no_explanation_or_report_modules() -> None:
-    """A first profile needs no explainer, policy explainer, difflib or package metadata."""
+    """A first profile needs no explainer, policy explainer, behaviour events, accountant,
+    difflib or package metadata."""
     loaded = imported_after(
         "from edge_client import EdgeProfiler, Purpose\n"
         "p = EdgeProfiler(consent=[Purpose.PROFILING])\n"
@@ -40,7 +41,17 @@ def test_a_profile_loads_no_explanation_or_report_modules() -> None:
         "p.profile()"
     )
     assert "edge_client.models" in loaded  # the models did load
-    for name in ("edge_client.explain", "edge_client.policy.explain", "difflib", "email"):
+    for name in (
+        "edge_client.explain",
+        "edge_client.policy.explain",
+        "edge_client.behaviour.events",
+        "edge_client.behaviour.recorder",
+        "edge_client.behaviour.context",
+        "dp_accounting",
+        "scipy",
+        "difflib",
+        "email",
+    ):
         assert name not in loaded, name
     assert not any(m.startswith("importlib.metadata") for m in loaded)
 

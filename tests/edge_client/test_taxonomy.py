@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import pathlib
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from edge_client.taxonomy import (
     SpecialCategory,
     Taxonomy,
     load_taxonomy,
+    loader,
 )
 
 LABELS = (
@@ -279,3 +281,42 @@ def test_missing_file_names_path(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "absent.json"
     with pytest.raises(TaxonomyError, match=r"absent\.json"):
         load_taxonomy(path)
+
+
+def test_recorded_hash_names_the_packaged_file() -> None:
+    """``PACKAGED_SHA256`` is the packaged file's hash, so its load skips the deep re-scan."""
+    data = PACKAGED.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == loader.PACKAGED_SHA256, (
+        "edge_client/assets/taxonomy.json changed: set PACKAGED_SHA256 in "
+        "edge_client/taxonomy/loader.py to its new SHA-256 once it loads with the full decoder"
+    )
+
+
+def test_packaged_fast_path_equals_full_bounded_decoding() -> None:
+    """The packaged file decoded directly gives the taxonomy the bounded decoder gives."""
+    full = load_taxonomy(PACKAGED)  # a path: always fully decoded
+    fast = load_taxonomy()
+    assert full == fast
+    assert full.labels == fast.labels and full.label_to_node == fast.label_to_node
+
+
+def test_packaged_bytes_with_another_hash_take_the_bounded_decoder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Packaged bytes other than the recorded ones pass the bounded decoder again."""
+    calls: list[str] = []
+    real = loader.loads_json
+
+    def counting(data: bytes | str, **kwargs: Any) -> object:
+        calls.append(kwargs["source"])
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(loader, "loads_json", counting)
+    monkeypatch.setattr(loader, "PACKAGED_SHA256", "0" * 64)
+    loader._load_packaged.cache_clear()
+    try:
+        rebuilt = load_taxonomy()
+    finally:
+        loader._load_packaged.cache_clear()
+    assert calls == ["edge_client/assets/taxonomy.json"]
+    assert rebuilt == load_taxonomy()

@@ -303,8 +303,7 @@ def test_fast_lookup_equals_brute_force_definition() -> None:
             i
             for i, name in enumerate(CATEGORY_NAMES)
             if any(
-                (e.endswith("*") and token.startswith(e[:-1])) or e == token
-                for e in entries[name]
+                (e.endswith("*") and token.startswith(e[:-1])) or e == token for e in entries[name]
             )
         )
 
