@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 import zlib
 from collections.abc import Iterator
-from itertools import repeat
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import itemgetter, mul
 
 import numpy as np
 import numpy.typing as npt
@@ -111,33 +111,32 @@ class Vocabulary:
 
         A token's kind follows from its first character (:func:`kind_of`), so kinds come
         from a per-character table; hashes, lengths and lexicon hits are computed for all
-        new tokens at once.
+        new tokens at once, by C-level maps over the few new tokens of a text (a NumPy
+        operation per column costs more than the map for tens of tokens).
         """
-        missing = np.flatnonzero(found < 0).tolist()
+        missing = (found < 0).nonzero()[0].tolist()
         table = self._rows
         # Tokens another thread added meanwhile are not added twice.
-        new = [t for t in dict.fromkeys([tokens[i] for i in missing]) if t not in table]
+        new = [t for t in dict.fromkeys(map(tokens.__getitem__, missing)) if t not in table]
         start = self._size
         stop = start + len(new)
         self._reserve(stop)
-        firsts = np.array(list(map(_FIRST.__getitem__, map(itemgetter(0), new))), np.int8)
-        hashes = np.array(list(map(zlib.crc32, map(str.encode, new))), np.uint64)
-        hashes[firsts == _C_END] = BREAK
-        hashes[firsts == _C_EXCLAMATION] = _HASH_EXCLAMATION
-        hashes[firsts == _C_QUESTION] = _HASH_QUESTION
+        firsts = list(map(_FIRST.__getitem__, map(itemgetter(0), new)))
+        hashes = list(map(zlib.crc32, map(str.encode, new)))
+        if max(firsts, default=0) >= _C_EXCLAMATION:  # a new "!", "?" or sentence-end run
+            hashes = list(map(_fixed_hash, firsts, hashes))
         self.hashes[start:stop] = hashes
-        self.kinds[start:stop] = _KIND_OF_CLASS[firsts]
-        lettered = firsts <= _C_FOREIGN
-        self.letters[start:stop] = np.where(lettered, np.array(list(map(len, new))), 0)
-        looked = np.flatnonzero(firsts <= _C_DIGIT).tolist()
+        self.kinds[start:stop] = list(map(_KIND_OF_CLASS_LIST.__getitem__, firsts))
+        self.letters[start:stop] = list(map(mul, map(len, new), map(_LETTERED.__getitem__, firsts)))
+        looked = list(compress(range(len(new)), map(_LOOKED_UP.__getitem__, firsts)))
         if looked:
-            hits = self.lexicon.lookup_many([new[i] for i in looked])
+            hits = self.lexicon.lookup_many(list(map(new.__getitem__, looked)))
             hit_rows = [start + i for i, cats in zip(looked, hits, strict=True) for _ in cats]
             if hit_rows:
                 self.categories[hit_rows, [c for cats in hits for c in cats]] = 1
         table.update(zip(new, range(start, stop), strict=True))
         self._size = stop
-        found[missing] = [table[tokens[i]] for i in missing]
+        found[missing] = list(map(table.__getitem__, map(tokens.__getitem__, missing)))
 
     def _reserve(self, size: int) -> None:
         """Grow the columns (doubling) so they hold at least ``size`` rows."""
@@ -161,11 +160,23 @@ class Vocabulary:
             yield token, int(hashes[row]), int(kinds[row]), row
 
 
-# Classes of a token's first character; the kind code of each class is _KIND_OF_CLASS.
+# Classes of a token's first character; the kind code of each class is _KIND_OF_CLASS_LIST.
 _C_LATIN, _C_FOREIGN, _C_DIGIT, _C_PLACEHOLDER, _C_EXCLAMATION, _C_QUESTION, _C_END, _C_EMOJI = (
     range(8)
 )
-_KIND_OF_CLASS = np.array([WORD, FOREIGN, WORD, OTHER, EXCLAMATION, QUESTION, END, EMOJI], np.int8)
+_KIND_OF_CLASS_LIST = [WORD, FOREIGN, WORD, OTHER, EXCLAMATION, QUESTION, END, EMOJI]
+_LETTERED = [1, 1, 0, 0, 0, 0, 0, 0]
+"""Per class: whether the token's characters count as letters (Latin and other words)."""
+_LOOKED_UP = [True, True, True, False, False, False, False, False]
+"""Per class: whether the lexicon is asked (words and numbers)."""
+_FIXED_HASHES = {_C_END: BREAK, _C_EXCLAMATION: _HASH_EXCLAMATION, _C_QUESTION: _HASH_QUESTION}
+
+
+def _fixed_hash(first: int, crc: int) -> int:
+    """The hash of a token of class ``first``: runs of ``!``/``?`` and sentence ends share one."""
+    return _FIXED_HASHES.get(first, crc)
+
+
 _CLASS_OF_KIND = {
     TokenKind.NUMBER: _C_DIGIT,  # numbers count as words, without letters
     TokenKind.PLACEHOLDER: _C_PLACEHOLDER,
