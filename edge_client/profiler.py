@@ -49,6 +49,7 @@ __all__ = ["MAX_TEXT_CHARS", "EdgeProfiler"]
 MAX_TEXT_CHARS = 20_000_000
 """Longest single text :meth:`EdgeProfiler.observe` accepts (about 3 million words)."""
 
+_NOTHING_FUSED = FusedInterests({}, {})  # never mutated: shared by every profile without text
 _NO_WORDS_NOTE = "No words observed yet: not enough evidence to infer anything."
 _NO_CONSENT_NOTE = (
     "Profiling consent is not given (or was withdrawn): nothing is inferred and what was "
@@ -141,7 +142,7 @@ class EdgeProfiler:
         self._shared_input = self._style.spec.bigrams == self._interests.spec.bigrams
         self._counts = TextCounts()
         self._behaviour = BehaviourCounts()
-        self._fused = FusedInterests({}, {})
+        self._fused = _NOTHING_FUSED
         self._cached: Profile | None = None
         self._feed: PersonalizedFeed | None = None
 
@@ -505,7 +506,7 @@ class EdgeProfiler:
         language = check_language(counts)
         # Words the models may read: English prose. Other text is counted but not read.
         text = evidence is not Evidence.NONE and language.readable
-        self._fused = FusedInterests({}, {})
+        self._fused = _NOTHING_FUSED
         notes: list[str] = []
         if not language.readable:
             observed = counts.words or counts.emoji or counts.symbols or counts.sentences

@@ -98,6 +98,8 @@ class PolicyEngine:
             if taxonomy.special_category(node) in rules.forbidden_special_categories:
                 blocked.add(node)
         self._blocked = frozenset(blocked)
+        # What may be inferred at all, looked up once per node of every profile.
+        self._inferable = frozenset(taxonomy.nodes) - self._blocked
 
     @property
     def policy(self) -> Policy:
@@ -146,11 +148,11 @@ class PolicyEngine:
         """
         if not self._policy.inference.interests.allowed:
             return {}
-        known, blocked, isfinite = self._taxonomy.nodes, self._blocked, math.isfinite
+        inferable, isfinite = self._inferable, math.isfinite
         kept = [
-            (node, float(score))
-            for node, score in scores.items()
-            if node in known and node not in blocked and isfinite(float(score))
+            (node, score)
+            for node, score in zip(scores, map(float, scores.values()), strict=True)
+            if node in inferable and isfinite(score)
         ]
         # Highest score first, ties by node id: two stable sorts with C key functions.
         kept.sort(key=itemgetter(0))

@@ -70,6 +70,8 @@ DENSE_FEATURE_NAMES: tuple[str, ...] = tuple(f"pct_{c}" for c in CATEGORY_NAMES)
 ``exclamations``, ``questions`` and ``emoji`` are per 100 words."""
 
 _CAT_INDEX = {name: i for i, name in enumerate(CATEGORY_NAMES)}
+_CDI_POSITIVE_INDEX = tuple(_CAT_INDEX[name] for name in CDI_POSITIVE)
+_CDI_NEGATIVE_INDEX = tuple(_CAT_INDEX[name] for name in CDI_NEGATIVE)
 
 
 @dataclass
@@ -274,12 +276,12 @@ def cdi(counts: TextCounts) -> float:
     """
     if counts.words <= 0:
         return 30.0
-    pct = counts.categories * (100.0 / counts.words)
+    pct = (counts.categories * (100.0 / counts.words)).tolist()
     score = 30.0
-    for name in CDI_POSITIVE:
-        score += float(pct[_CAT_INDEX[name]])
-    for name in CDI_NEGATIVE:
-        score -= float(pct[_CAT_INDEX[name]])
+    for index in _CDI_POSITIVE_INDEX:
+        score += pct[index]
+    for index in _CDI_NEGATIVE_INDEX:
+        score -= pct[index]
     return score
 
 
