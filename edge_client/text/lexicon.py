@@ -108,7 +108,7 @@ class Lexicon:
         If categories are missing or unknown, an entry is malformed, or ``cache_size < 1``.
     """
 
-    __slots__ = ("_cache", "_cache_size", "_exact", "_heads", "_lengths", "_prefixes", "_words")
+    __slots__ = ("_cache", "_cache_size", "_exact", "_heads", "_lengths", "_prefixes")
 
     def __init__(
         self, entries: Mapping[str, Iterable[str]], *, cache_size: int = _DEFAULT_CACHE_SIZE
@@ -119,29 +119,30 @@ class Lexicon:
         unknown = sorted(name for name in entries if name not in _CATEGORY_INDEX)
         if missing or unknown:
             raise LexiconError(f"lexicon categories: missing {missing}, unknown {unknown}")
-        exact: dict[str, set[int]] = {}
-        prefixes: dict[str, set[int]] = {}
-        words: dict[str, frozenset[str]] = {}
+        # Categories are visited in index order, so appending gives each entry its sorted
+        # indices; equal index tuples are shared (most words are in one or two categories).
+        exact: dict[str, tuple[int, ...]] = {}
+        prefixes: dict[str, tuple[int, ...]] = {}
+        shared: dict[tuple[int, ...], tuple[int, ...]] = {}
         for name in CATEGORY_NAMES:
             index = _CATEGORY_INDEX[name]
-            category_words = frozenset(entries[name])
-            for entry in category_words:
+            for entry in frozenset(entries[name]):
                 problem = _entry_problem(entry)
                 if problem is not None:
                     raise LexiconError(f"category {name!r}: {problem}")
                 if entry.endswith("*"):
-                    prefixes.setdefault(entry[:-1], set()).add(index)
+                    table, key = prefixes, entry[:-1]
                 else:
-                    exact.setdefault(entry, set()).add(index)
-            words[name] = category_words
-        self._exact = {word: tuple(sorted(ix)) for word, ix in exact.items()}
-        self._prefixes = {prefix: tuple(sorted(ix)) for prefix, ix in prefixes.items()}
+                    table, key = exact, entry
+                indices = (*table.get(key, ()), index)
+                table[key] = shared.setdefault(indices, indices)
+        self._exact = exact
+        self._prefixes = prefixes
         self._lengths = tuple(sorted({len(prefix) for prefix in prefixes}))
         # The shortest-length head of every wildcard: ~90% of words share none, and skip
         # the per-length probing entirely.
         shortest = self._lengths[0] if self._lengths else 0
         self._heads = frozenset(prefix[:shortest] for prefix in prefixes)
-        self._words = words
         self._cache: dict[str, tuple[int, ...]] = {}
         self._cache_size = cache_size
 
@@ -226,10 +227,14 @@ class Lexicon:
         LexiconError
             If the category is not one of :data:`CATEGORY_NAMES`.
         """
-        found = self._words.get(category)
-        if found is None:
+        index = _CATEGORY_INDEX.get(category)
+        if index is None:
             raise LexiconError(f"unknown lexicon category {category!r}; known: {CATEGORY_NAMES}")
-        return found
+        # Rebuilt from the lookup tables when asked (profiling never asks): keeping the
+        # lists as well would hold every entry twice.
+        return frozenset(word for word, ix in self._exact.items() if index in ix) | frozenset(
+            prefix + "*" for prefix, ix in self._prefixes.items() if index in ix
+        )
 
     @classmethod
     def from_directory(cls, path: pathlib.Path) -> Lexicon:
