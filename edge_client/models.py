@@ -18,7 +18,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge_client.errors import ModelError
+from edge_client.packaged import asset_path
 from edge_client.runtime import ReusedRunner, load_verified_model, read_sidecar
 from edge_client.text.features import TextCounts
 from edge_client.text.hashing import fold_counts, sparse_batch, sparse_input
@@ -170,7 +170,7 @@ class ModelSpec:
 
 def default_model_dir() -> Path:
     """Directory of the models packaged with :mod:`edge_client`."""
-    return Path(str(resources.files("edge_client") / "assets" / "models"))
+    return asset_path("models")
 
 
 class LiteModel:

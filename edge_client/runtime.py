@@ -26,14 +26,13 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -66,6 +65,7 @@ _DISTRIBUTIONS = {Backend.LITERT: "ai-edge-litert", Backend.TFLITE_RUNTIME: "tfl
 _LOG = logging.getLogger("edge_client.runtime")
 _STDERR_LOCK = threading.Lock()  # descriptor 2 is process-wide: one redirection at a time
 _CAPTURE_LIMIT = 64 * 1024
+_HASH_CHUNK = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ def _native_stderr_captured(lines: list[str]) -> Iterator[None]:
         with contextlib.suppress(AttributeError, OSError, ValueError):  # no usable stderr
             sys.stderr.flush()
         try:
-            sink = tempfile.TemporaryFile()  # noqa: SIM115 - closed by 'with sink' below
+            sink = _capture_file()
         except OSError:  # no temporary folder: leave descriptor 2 alone
             yield
             return
@@ -217,6 +217,26 @@ def _native_stderr_captured(lines: list[str]) -> Iterator[None]:
                 for line in filter(None, (raw.strip() for raw in text.splitlines())):
                     lines.append(line)
                     _LOG.info("%s", line)
+
+
+def _capture_file() -> BinaryIO:
+    """An anonymous file for the captured lines: in memory on Linux, else a temporary file.
+
+    ``memfd_create`` needs no folder and no ``tempfile`` import (about 5 ms and 0.9 MB at
+    start, with ``shutil``, ``random`` and the compression modules it pulls in).
+
+    Raises
+    ------
+    OSError
+        If neither can be created.
+    """
+    create = getattr(os, "memfd_create", None)
+    if create is not None:
+        with contextlib.suppress(OSError):  # an old kernel: fall back to a temporary file
+            return os.fdopen(create("edgeprof-stderr", os.MFD_CLOEXEC), "w+b")
+    import tempfile
+
+    return tempfile.TemporaryFile()
 
 
 def read_sidecar(path: Path, error: type[EdgeProfilerError] = ModelError) -> dict[str, Any]:
@@ -274,10 +294,16 @@ def load_verified_model(
         The loaded interpreter.
     """
     try:
-        data = path.read_bytes()
+        # Hashed in chunks: the whole file is never held in memory next to the runtime's
+        # own mapping of it (the peak RSS of a start is lower by the model's size).
+        with path.open("rb") as handle:
+            hasher = hashlib.sha256()
+            for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
+                hasher.update(chunk)
+        digest = hasher.hexdigest()
     except OSError as exc:
         raise error(f"{path}: cannot read model ({exc})") from None
-    if hashlib.sha256(data).hexdigest() != sha256:
+    if digest != sha256:
         raise error(f"{path}: SHA-256 does not match its sidecar; refusing to load")
     interpreter = load_interpreter(path)
     missing = [s for s in signatures if s not in interpreter.get_signature_list()]

@@ -15,11 +15,11 @@ import hashlib
 import json
 import pathlib
 from collections.abc import Mapping
-from importlib import resources
 from typing import Any
 
 from edge_client.decoding import DecodeError, Limits, decode_utf8, loads_json, read_bounded
 from edge_client.errors import TaxonomyError
+from edge_client.packaged import asset_path
 from edge_client.taxonomy.model import (
     InterestNode,
     NodeSource,
@@ -74,7 +74,7 @@ def load_taxonomy(path: pathlib.Path | None = None) -> Taxonomy:
 @functools.lru_cache(maxsize=1)
 def _load_packaged() -> Taxonomy:
     """Load the packaged taxonomy once per process."""
-    resource = resources.files("edge_client") / "assets" / _PACKAGED_NAME
+    resource = asset_path(_PACKAGED_NAME)
     source = f"edge_client/assets/{_PACKAGED_NAME}"
     try:
         data = resource.read_bytes()

@@ -17,12 +17,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from itertools import compress, repeat
 from operator import or_
 from typing import TYPE_CHECKING
 
 from edge_client.errors import EdgeProfilerError
+from edge_client.packaged import asset_path
 
 if TYPE_CHECKING:
     import pathlib
@@ -292,5 +292,5 @@ def load_lexicon() -> Lexicon:
     LexiconError
         If the packaged lists are missing or malformed.
     """
-    folder = resources.files("edge_client").joinpath("assets").joinpath("lexicons")
+    folder = asset_path("lexicons")
     return Lexicon._from_traversable(folder, "edge_client/assets/lexicons")
