@@ -20,7 +20,6 @@ the captured lines go into the error message.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import json
 import logging
@@ -37,6 +36,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
+from edge_client import digest
 from edge_client.errors import EdgeProfilerError, ModelError, RuntimeUnavailableError
 
 __all__ = [
@@ -297,13 +297,13 @@ def load_verified_model(
         # Hashed in chunks: the whole file is never held in memory next to the runtime's
         # own mapping of it (the peak RSS of a start is lower by the model's size).
         with path.open("rb") as handle:
-            hasher = hashlib.sha256()
+            hasher = digest.sha256()
             for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
                 hasher.update(chunk)
-        digest = hasher.hexdigest()
+        found = hasher.hexdigest()
     except OSError as exc:
         raise error(f"{path}: cannot read model ({exc})") from None
-    if digest != sha256:
+    if found != sha256:
         raise error(f"{path}: SHA-256 does not match its sidecar; refusing to load")
     interpreter = load_interpreter(path)
     missing = [s for s in signatures if s not in interpreter.get_signature_list()]

@@ -9,11 +9,11 @@ canonical bytes, so the device and the server agree on :func:`policy_hash`.
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
+from edge_client.digest import sha256
 from edge_client.policy.fields import FIELDS
 from edge_client.policy.model import Policy
 
@@ -117,4 +117,4 @@ def policy_hash(policy: Policy) -> str:
     str
         64 lowercase hex characters; rounds carry it so clients can check the policy.
     """
-    return hashlib.sha256(canonical_bytes(policy)).hexdigest()
+    return sha256(canonical_bytes(policy)).hexdigest()

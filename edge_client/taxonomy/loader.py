@@ -11,13 +11,13 @@ Any other bytes, packaged or supplied by a user, take the full bounded decoding.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import pathlib
 from collections.abc import Mapping
 from typing import Any
 
 from edge_client.decoding import DecodeError, Limits, decode_utf8, loads_json, read_bounded
+from edge_client.digest import sha256
 from edge_client.errors import TaxonomyError
 from edge_client.packaged import asset_path
 from edge_client.taxonomy.model import (
@@ -78,7 +78,7 @@ def _load_packaged() -> Taxonomy:
     source = f"edge_client/assets/{_PACKAGED_NAME}"
     try:
         data = resource.read_bytes()
-        if hashlib.sha256(data).hexdigest() == PACKAGED_SHA256:
+        if sha256(data).hexdigest() == PACKAGED_SHA256:
             # The exact bytes the bounded decoder accepted: decode them directly.
             return _build(json.loads(data), source=source)
         text = data.decode("utf-8")
