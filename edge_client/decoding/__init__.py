@@ -9,14 +9,21 @@ allocates, and the decoded values after; every failure is a :class:`DecodeError`
 source, line and field.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from edge_client.decoding.errors import DecodeError
 from edge_client.decoding.files import open_regular, read_bounded, read_stream
 from edge_client.decoding.jsonvalues import iter_json_lines, loads_json
 from edge_client.decoding.limits import INT64_MAX, Limits
-from edge_client.decoding.msgpackvalues import unpack_msgpack
 from edge_client.decoding.text import decode_utf8, line_at
 from edge_client.decoding.tomlvalues import loads_toml
 from edge_client.decoding.values import check_tree, valid_text
+
+if TYPE_CHECKING:
+    from edge_client.decoding.msgpackvalues import unpack_msgpack
 
 __all__ = [
     "INT64_MAX",
@@ -34,3 +41,12 @@ __all__ = [
     "unpack_msgpack",
     "valid_text",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the msgpack decoder on first use (a profile never needs ``msgpack``)."""
+    if name != "unpack_msgpack":
+        raise AttributeError(f"module 'edge_client.decoding' has no attribute {name!r}")
+    value = importlib.import_module("edge_client.decoding.msgpackvalues").unpack_msgpack
+    globals()[name] = value
+    return value

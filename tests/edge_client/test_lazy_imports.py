@@ -50,6 +50,8 @@ def test_a_profile_loads_no_explanation_or_report_modules() -> None:
         "_hashlib",  # OpenSSL: 3.6 MB resident (edge_client.digest)
         "zipfile",  # importlib.resources (edge_client.packaged)
         "tempfile",  # the runtime's stderr capture uses a memfd on Linux
+        "logging",  # only used to log the runtime's line where an app configured logging
+        "msgpack",  # the store's and bundles' decoder
         "scipy",
         "difflib",
         "email",
