@@ -141,6 +141,7 @@ class EdgeProfiler:
         self._bigrams = self._style.spec.bigrams or self._interests.spec.bigrams
         self._shared_input = self._style.spec.bigrams == self._interests.spec.bigrams
         self._counts = TextCounts()
+        self._fresh = True  # nothing observed since the last reset: a new text is adopted
         self._behaviour = BehaviourCounts()
         self._fused = _NOTHING_FUSED
         self._cached: Profile | None = None
@@ -231,7 +232,11 @@ class EdgeProfiler:
                 f"text has {len(text):,} characters; at most {MAX_TEXT_CHARS:,} per observation "
                 "(split it into several texts)"
             )
-        self.observe_counts(extract(text, bigrams=self._bigrams))
+        counts = extract(text, bigrams=self._bigrams)
+        if self._fresh:  # nobody else holds these counts: adopt them instead of copying
+            self._counts, self._fresh, self._cached = counts, False, None
+        else:
+            self.observe_counts(counts)
 
     def observe_many(
         self, texts: Iterable[str], *, signal: Signal | str = Signal.POST_TEXT
@@ -334,6 +339,7 @@ class EdgeProfiler:
         """
         self._require_profiling()
         self._counts.add(counts)
+        self._fresh = False
         self._cached = None
 
     def _require_profiling(self) -> None:
@@ -344,6 +350,7 @@ class EdgeProfiler:
     def reset(self) -> None:
         """Forget everything observed (text counts and behaviour counts)."""
         self._counts = TextCounts()
+        self._fresh = True
         self._behaviour.clear()
         self._cached = None
 
@@ -363,6 +370,7 @@ class EdgeProfiler:
             hint="1 keeps everything, 0 forgets all",
         )
         self._counts.scale(factor)
+        self._fresh = False
         self._behaviour.scale(factor)
         self._cached = None
 

@@ -216,7 +216,7 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
     # the table's columns in bulk (no per-token Python work).
     vocab = _vocabulary(lex)
     rows = vocab.rows(tokens)
-    kinds = vocab.kinds[rows]
+    kinds = vocab.kinds.take(rows)
     tally = np.bincount(kinds, minlength=KINDS).tolist()
     ends = kinds >= END
     # A sentence closes where a non-ending token is followed by an ending one, and at the
@@ -225,18 +225,18 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
     counted = rows[kinds != END] if tally[END] else rows  # "." runs are not hashed
     pairs: dict[int, float] = {}
     if bigrams:
-        within = vocab.hashes[rows]
+        within = vocab.hashes.take(rows)
         within[ends] = BREAK  # no bigram touches a sentence-ending token
         pairs = count_bigrams(within, BREAK)
     return TextCounts(
         words=float(tally[WORD] + tally[FOREIGN]),
         sentences=float(sentences),
-        letters=float(vocab.letters[rows].sum()),
+        letters=float(vocab.letters.take(rows).sum()),
         exclamations=float(tally[EXCLAMATION]),
         questions=float(tally[QUESTION]),
         emoji=float(tally[EMOJI]),
-        categories=np.add.reduce(vocab.categories[rows], 0, np.int64).astype(np.float64),
-        unigrams=count_hashes(vocab.hashes[counted]),
+        categories=np.add.reduce(vocab.categories.take(rows, 0), 0, np.int64).astype(np.float64),
+        unigrams=count_hashes(vocab.hashes.take(counted)),
         bigrams=pairs,
         foreign_words=float(tally[FOREIGN]),
         # Placeholders ("<url>") hold two of the symbols counted above.
