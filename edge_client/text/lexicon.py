@@ -18,7 +18,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from itertools import compress, repeat
-from operator import or_
+from operator import itemgetter, or_
 from typing import TYPE_CHECKING
 
 from edge_client.errors import EdgeProfilerError
@@ -38,6 +38,7 @@ CATEGORY_NAMES: tuple[str, ...] = (
 
 _CATEGORY_INDEX = {name: i for i, name in enumerate(CATEGORY_NAMES)}
 _NUMBER_INDEX = _CATEGORY_INDEX["number"]
+_FIRST_CHARACTER = itemgetter(slice(0, 1))
 _NUMBER_TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?")
 _EXTRA_ENTRY_CHARS = frozenset("0123456789'-.")
 _DEFAULT_CACHE_SIZE = 100_000
@@ -202,9 +203,8 @@ class Lexicon:
         """
         found = list(map(self._exact.get, tokens, repeat(())))
         shortest = self._lengths[0] if self._lengths else 0
-        cut = str.__getitem__
-        heads = map(self._heads.__contains__, map(cut, tokens, repeat(slice(0, shortest))))
-        digits = map(str.isdigit, map(cut, tokens, repeat(slice(0, 1))))
+        heads = map(self._heads.__contains__, map(itemgetter(slice(0, shortest)), tokens))
+        digits = map(str.isdigit, map(_FIRST_CHARACTER, tokens))
         for i in compress(range(len(tokens)), map(or_, heads, digits)):
             found[i] = self.lookup(tokens[i])
         return found

@@ -131,9 +131,12 @@ class Vocabulary:
         looked = list(compress(range(len(new)), map(_LOOKED_UP.__getitem__, firsts)))
         if looked:
             hits = self.lexicon.lookup_many(list(map(new.__getitem__, looked)))
-            hit_rows = [start + i for i, cats in zip(looked, hits, strict=True) for _ in cats]
-            if hit_rows:
-                self.categories[hit_rows, [c for cats in hits for c in cats]] = 1
+            width = self.categories.shape[1]
+            cells = [
+                (start + i) * width + c for i, cats in zip(looked, hits, strict=True) for c in cats
+            ]
+            if cells:  # one assignment by flat (row-major) index
+                self.categories.put(cells, 1)
         table.update(zip(new, range(start, stop), strict=True))
         self._size = stop
         found[missing] = list(map(table.__getitem__, map(tokens.__getitem__, missing)))
