@@ -180,7 +180,7 @@ def check_language(counts: TextCounts) -> LanguageCheck:
         words,
         foreign_share=float(counts.foreign_words) / words,
         marker_share=markers / words,
-        function_share=float(counts.categories[_FUNCTION].sum()) / words,
+        function_share=float(counts.categories.take(_FUNCTION).sum()) / words,
         number_share=float(counts.categories[_NUMBER]) / words,
         symbols_per_word=float(counts.symbols) / words,
     )
