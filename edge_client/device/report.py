@@ -56,7 +56,8 @@ class OpenReport:
         else:
             lines.append(f"Store {self.path}: nothing loaded, starting empty.")
         lines.extend(
-            f"A damaged store file was set aside ({d.reason}): {d.moved_to}" for d in self.discarded
+            f"A damaged store file was set aside ({d.reason}): {d.moved_to}"
+            for d in self.discarded
         )
         if self.discarded and self.generation:
             lines.append("The last good state was recovered.")

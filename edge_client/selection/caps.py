@@ -20,9 +20,8 @@ from edge_client.selection.state import SelectionState
 __all__ = ["eligible", "pick"]
 
 
-def eligible(
-    compiled: CompiledCatalog, state: SelectionState, rules: PersonalizationRules, now: float
-) -> npt.NDArray[np.bool_]:
+def eligible(compiled: CompiledCatalog, state: SelectionState, rules: PersonalizationRules,
+             now: float) -> npt.NDArray[np.bool_]:
     """Return which items may be shown at ``now`` (seconds since the epoch).
 
     Parameters
@@ -69,17 +68,9 @@ def _best_first(score: npt.NDArray[np.float32], head: int) -> Iterator[int]:
     yield from rest[np.argsort(-score[rest], kind="stable")].tolist()
 
 
-def pick(
-    compiled: CompiledCatalog,
-    pool: npt.NDArray[np.intp],
-    score: npt.NDArray[np.float32],
-    *,
-    slots: int,
-    state: SelectionState,
-    rules: PersonalizationRules,
-    now: float,
-    rng: np.random.Generator,
-) -> list[tuple[int, bool]]:
+def pick(compiled: CompiledCatalog, pool: npt.NDArray[np.intp], score: npt.NDArray[np.float32],
+         *, slots: int, state: SelectionState, rules: PersonalizationRules, now: float,
+         rng: np.random.Generator) -> list[tuple[int, bool]]:
     """Fill up to ``slots`` slots from ``pool``; return ``(index into pool, explored)`` pairs.
 
     Parameters
@@ -114,9 +105,8 @@ def pick(
     explore = rng.random(slots) < rules.exploration_share
 
     def fits(j: int) -> bool:
-        return j not in used and all(
-            taken.get(c, 0) < rules.max_per_category_per_day for c in items[int(pool[j])].categories
-        )
+        return j not in used and all(taken.get(c, 0) < rules.max_per_category_per_day
+                                     for c in items[int(pool[j])].categories)
 
     for want_random in explore.tolist():
         if want_random:

@@ -62,23 +62,12 @@ class PersonalizedFeed:
     the picks are generic.
     """
 
-    def __init__(
-        self,
-        profiler: EdgeProfiler,
-        *,
-        model: RankingModel | None = None,
-        state: SelectionState | None = None,
-        rng: np.random.Generator | None = None,
-    ) -> None:
+    def __init__(self, profiler: EdgeProfiler, *, model: RankingModel | None = None,
+                 state: SelectionState | None = None,
+                 rng: np.random.Generator | None = None) -> None:
         self.profiler = profiler
-        self.selector = Selector(
-            profiler.engine,
-            consent=profiler.consent,
-            taxonomy=profiler.taxonomy,
-            model=model,
-            state=state,
-            rng=rng,
-        )
+        self.selector = Selector(profiler.engine, consent=profiler.consent,
+                                 taxonomy=profiler.taxonomy, model=model, state=state, rng=rng)
         rules = profiler.policy.audit.outcomes
         self.outcomes: OutcomeRecorder | None = (
             OutcomeRecorder(rules, self.selector.state.outcomes, self.selector.rng)
@@ -96,14 +85,8 @@ class PersonalizedFeed:
         consented = self.profiler.consent.allows(Purpose.PERSONALIZATION)
         return self.outcomes if consented else None
 
-    def select(
-        self,
-        catalog: Catalog,
-        *,
-        k: int,
-        now: datetime | None = None,
-        device: DeviceClass | None = None,
-    ) -> Selection:
+    def select(self, catalog: Catalog, *, k: int, now: datetime | None = None,
+               device: DeviceClass | None = None) -> Selection:
         """Pick up to ``k`` items from ``catalog`` for the profiler's current profile.
 
         Parameters
@@ -135,22 +118,19 @@ class PersonalizedFeed:
         recorder = self._audited()
         stamp = moment.timestamp()
         control = recorder.in_control(stamp) if recorder is not None else False
-        picks = self.selector.select(
-            self.profiler.profile(), catalog, k=k, now=moment, context=context, control=control
-        )
+        picks = self.selector.select(self.profiler.profile(), catalog, k=k, now=moment,
+                                     context=context, control=control)
         for choice in picks.choices:
             self._shown[choice.item.id] = choice.item.categories
             if recorder is not None:
-                recorder.shown(
-                    choice.item.id, choice.variant.value, sponsored=choice.item.sponsored, now=stamp
-                )
+                recorder.shown(choice.item.id, choice.variant.value,
+                               sponsored=choice.item.sponsored, now=stamp)
         while len(self._shown) > 1000:
             del self._shown[next(iter(self._shown))]
         return picks
 
-    def feedback(
-        self, item_id: str, *, engaged: bool, dismissed: bool = False, now: datetime | None = None
-    ) -> bool:
+    def feedback(self, item_id: str, *, engaged: bool, dismissed: bool = False,
+                 now: datetime | None = None) -> bool:
         """Record what the person did with a shown item (see :meth:`Selector.feedback`).
 
         Engagement is also counted by time of day and device class where the policy allows
@@ -165,14 +145,15 @@ class PersonalizedFeed:
         kept = self.selector.feedback(item_id, engaged=engaged, dismissed=dismissed, now=moment)
         recorder = self._audited()
         if recorder is not None:
-            recorder.outcome(item_id, engaged=engaged, dismissed=dismissed, now=moment.timestamp())
+            recorder.outcome(item_id, engaged=engaged, dismissed=dismissed,
+                             now=moment.timestamp())
         categories = self._shown.get(item_id)
         if engaged and categories:
             self.profiler.note_engagement(categories, at=moment)
         return kept
 
-    def train_from_feedback(
-        self, *, learning_rate: float = 0.5, l2: float = 0.01, epochs: int = 3
-    ) -> TrainingReport:
+    def train_from_feedback(self, *, learning_rate: float = 0.5, l2: float = 0.01,
+                            epochs: int = 3) -> TrainingReport:
         """Train the ranking model on the new local examples (its own ``train`` signature)."""
-        return self.selector.train_from_feedback(learning_rate=learning_rate, l2=l2, epochs=epochs)
+        return self.selector.train_from_feedback(learning_rate=learning_rate, l2=l2,
+                                                 epochs=epochs)

@@ -181,10 +181,8 @@ class RankingModel:
                 raise RankingModelError(f"{self.path.name}: weight {name!r} missing")
             arr = np.asarray(weights[name], np.float32)
             if arr.shape != current[name].shape:
-                raise RankingModelError(
-                    f"{self.path.name}: weight {name!r} has shape "
-                    f"{arr.shape}, expected {current[name].shape}"
-                )
+                raise RankingModelError(f"{self.path.name}: weight {name!r} has shape "
+                                        f"{arr.shape}, expected {current[name].shape}")
             if not np.all(np.isfinite(arr)):
                 raise RankingModelError(f"{self.path.name}: weight {name!r} has non-finite values")
             arrays[name] = arr

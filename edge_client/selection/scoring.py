@@ -61,16 +61,9 @@ def variant_of(compiled: CompiledCatalog, pos: int, sign: float) -> Variant:
     return _BY_SIGN[float(sign)]
 
 
-def score_pool(
-    model: RankingModel,
-    compiled: CompiledCatalog,
-    pool: npt.NDArray[np.intp],
-    u: Array,
-    *,
-    style: float,
-    fatigue: Array,
-    context: Array | None = None,
-) -> Scored:
+def score_pool(model: RankingModel, compiled: CompiledCatalog, pool: npt.NDArray[np.intp],
+               u: Array, *, style: float, fatigue: Array,
+               context: Array | None = None) -> Scored:
     """Score items ``pool`` of ``compiled`` for interest vector ``u`` and style signal ``style``.
 
     Parameters
@@ -103,22 +96,11 @@ def score_pool(
         return Scored(x, index, index, default, model.logits(x))
     sensitive = compiled.sensitive[pool]
     sign = np.concatenate([np.where(sensitive, default, 1.0), np.where(sensitive, default, -1.0)])
-    both = build_rows(
-        compiled,
-        np.concatenate([pool, pool]),
-        sign.astype(np.float32),
-        u,
-        style=style,
-        fatigue=np.concatenate([fatigue, fatigue]),
-        context=None if context is None else np.concatenate([context, context]),
-    )
+    both = build_rows(compiled, np.concatenate([pool, pool]), sign.astype(np.float32), u,
+                      style=style, fatigue=np.concatenate([fatigue, fatigue]),
+                      context=None if context is None else np.concatenate([context, context]))
     logits = model.logits(both)
     take_e = logits[n:] > logits[:n]
     index = np.arange(n)
-    return Scored(
-        both,
-        np.where(take_e, index + n, index),
-        np.where(take_e, index, index + n),
-        sign.astype(np.float32),
-        np.maximum(logits[:n], logits[n:]),
-    )
+    return Scored(both, np.where(take_e, index + n, index), np.where(take_e, index, index + n),
+                  sign.astype(np.float32), np.maximum(logits[:n], logits[n:]))

@@ -48,9 +48,8 @@ class SimulatedPerson:
     profile: Profile
 
 
-def simulate_population(
-    n: int, *, interests: list[str], accuracy: float, words: int = 800, rng: np.random.Generator
-) -> list[SimulatedPerson]:
+def simulate_population(n: int, *, interests: list[str], accuracy: float, words: int = 800,
+                        rng: np.random.Generator) -> list[SimulatedPerson]:
     """Draw ``n`` SIMULATED people with half of each style.
 
     Parameters
@@ -85,9 +84,8 @@ def simulate_population(
     return people
 
 
-def click_probability(
-    person: SimulatedPerson, item: CatalogItem, variant: Variant, *, match: float
-) -> float:
+def click_probability(person: SimulatedPerson, item: CatalogItem, variant: Variant,
+                      *, match: float) -> float:
     """Return the SIMULATED probability that ``person`` clicks ``item`` shown as ``variant``.
 
     Parameters

@@ -83,27 +83,20 @@ class SelectionState:
 
     def blocked(self, now: float, rules: PersonalizationRules) -> set[str]:
         """Return item ids suppressed after a dismissal or cooling down from fatigue."""
-        out = {
-            i
-            for i, at in self.dismissed.items()
-            if now - at < rules.dismissal_suppression_hours * HOUR
-        }
+        out = {i for i, at in self.dismissed.items()
+               if now - at < rules.dismissal_suppression_hours * HOUR}
         limit = rules.fatigue_after_impressions
         cooldown = rules.fatigue_cooldown_hours * HOUR
-        out.update(
-            i
-            for i, (streak, last) in self.streaks.items()
-            if limit > 0 and streak >= limit and now - last < cooldown
-        )
+        out.update(i for i, (streak, last) in self.streaks.items()
+                   if limit > 0 and streak >= limit and now - last < cooldown)
         return out
 
     def streak(self, item_id: str) -> int:
         """Return impressions of ``item_id`` since its last engagement."""
         return self.streaks.get(item_id, (0, 0.0))[0]
 
-    def record_impression(
-        self, item_id: str, categories: tuple[str, ...], at: float, pending: Pending
-    ) -> None:
+    def record_impression(self, item_id: str, categories: tuple[str, ...], at: float,
+                          pending: Pending) -> None:
         """Count one impression and keep its features for feedback."""
         self.impressions.append((item_id, categories, at))
         self.streaks[item_id] = (self.streak(item_id) + 1, at)
@@ -131,11 +124,8 @@ class SelectionState:
         self.impressions = [imp for imp in self.impressions if now - imp[2] < DAY]
         keep = max(rules.fatigue_cooldown_hours * HOUR, DAY)
         self.streaks = {i: s for i, s in self.streaks.items() if now - s[1] < keep}
-        self.dismissed = {
-            i: at
-            for i, at in self.dismissed.items()
-            if now - at < rules.dismissal_suppression_hours * HOUR
-        }
+        self.dismissed = {i: at for i, at in self.dismissed.items()
+                          if now - at < rules.dismissal_suppression_hours * HOUR}
         self.pending = {i: p for i, p in self.pending.items() if now - p.at < DAY}
         self.examples = [e for e in self.examples if now - e.at < examples_ttl]
 
@@ -146,13 +136,10 @@ class SelectionState:
             "impressions": [[i, list(c), at] for i, c, at in self.impressions],
             "streaks": {i: [n, at] for i, (n, at) in self.streaks.items()},
             "dismissed": dict(self.dismissed),
-            "pending": {
-                i: {"x": list(p.x), "at": p.at, "personalized": p.personalized}
-                for i, p in self.pending.items()
-            },
-            "examples": [
-                {"x": list(e.x), "y": e.y, "at": e.at, "trained": e.trained} for e in self.examples
-            ],
+            "pending": {i: {"x": list(p.x), "at": p.at, "personalized": p.personalized}
+                        for i, p in self.pending.items()},
+            "examples": [{"x": list(e.x), "y": e.y, "at": e.at, "trained": e.trained}
+                         for e in self.examples],
             "outcomes": copy.deepcopy(self.outcomes),
         }
 
@@ -170,28 +157,20 @@ class SelectionState:
             if data.get("format") != FORMAT:
                 raise TypeError("unsupported format")
             section = "impressions"
-            impressions = [
-                (str(i), tuple(str(c) for c in cats), _time(at))
-                for i, cats, at in data.get("impressions", [])
-            ]
+            impressions = [(str(i), tuple(str(c) for c in cats), _time(at))
+                           for i, cats, at in data.get("impressions", [])]
             section = "streaks"
-            streaks = {
-                str(i): (int(n), _time(at)) for i, (n, at) in data.get("streaks", {}).items()
-            }
+            streaks = {str(i): (int(n), _time(at))
+                       for i, (n, at) in data.get("streaks", {}).items()}
             section = "dismissed"
             dismissed = {str(i): _time(at) for i, at in data.get("dismissed", {}).items()}
             section = "pending"
-            pending = {
-                str(i): Pending(_row(p["x"]), _time(p["at"]), bool(p["personalized"]))
-                for i, p in data.get("pending", {}).items()
-            }
+            pending = {str(i): Pending(_row(p["x"]), _time(p["at"]), bool(p["personalized"]))
+                       for i, p in data.get("pending", {}).items()}
             section = "examples"
-            examples = [
-                TrainingExample(
-                    _row(e["x"]), float(e["y"]), _time(e["at"]), bool(e.get("trained", False))
-                )
-                for e in data.get("examples", [])
-            ]
+            examples = [TrainingExample(_row(e["x"]), float(e["y"]), _time(e["at"]),
+                                        bool(e.get("trained", False)))
+                        for e in data.get("examples", [])]
             section = "outcomes"
             outcomes = data.get("outcomes", {})
             if not isinstance(outcomes, dict):

@@ -88,10 +88,8 @@ def train_examples(
         If a hyper-parameter is out of range.
     """
     if not learning_rate > 0 or l2 < 0 or epochs < 1 or batch_size < 1:
-        raise ValueError(
-            "learning_rate must be > 0, l2 >= 0, epochs >= 1 and batch_size >= 1; "
-            f"got {learning_rate}, {l2}, {epochs}, {batch_size}"
-        )
+        raise ValueError("learning_rate must be > 0, l2 >= 0, epochs >= 1 and batch_size >= 1; "
+                         f"got {learning_rate}, {l2}, {epochs}, {batch_size}")
     if not examples:
         return TrainingReport(0, 0, math.nan, math.nan)
     x = np.array([e.x for e in examples], np.float32)

@@ -116,7 +116,9 @@ def test_retention_drops_expired_records_from_both_generations(tmp_path: Path) -
     reopened = _open(tmp_path, clock)
     assert [e["item"] for e in reopened.data(DataSection.FEEDBACK)] == ["new"]
     assert reopened.data(DataSection.TRAINING_EXAMPLES) == []
-    assert reopened.report.retention.dropped == {"feedback": 1, "training_examples": 1, "audit": 0}
+    assert reopened.report.retention.dropped == {
+        "feedback": 1, "training_examples": 1, "audit": 0
+    }
     for sections in _generations(tmp_path):
         assert [e["item"] for e in sections["feedback"]] == ["new"]
         assert sections["training_examples"] == []
@@ -254,13 +256,8 @@ def test_set_policy_applies_new_retention_and_is_audited(tmp_path: Path) -> None
 
 def test_audit_log_records_only_what_the_policy_enables(tmp_path: Path) -> None:
     """With an empty audit.device_log no entry is written, whatever happens."""
-    policy = _policy(
-        (
-            'device_log = ["policy_changes", "consent_changes", "blocked_inferences", '
-            '"selections", "training_rounds"]',
-            "device_log = []",
-        )
-    )
+    policy = _policy(('device_log = ["policy_changes", "consent_changes", "blocked_inferences", '
+                      '"selections", "training_rounds"]', "device_log = []"))
     clock = FakeClock()
     device = _profiled(tmp_path, clock, policy=policy)
     device.pause()

@@ -38,44 +38,28 @@ def engine(taxonomy: Taxonomy) -> PolicyEngine:
     return engine_with(taxonomy)
 
 
-def profile(
-    *,
-    analytical: float = 0.9,
-    words: int = 800,
-    interests: dict[str, float] | None = None,
-    usable: bool = True,
-) -> Profile:
+def profile(*, analytical: float = 0.9, words: int = 800,
+            interests: dict[str, float] | None = None, usable: bool = True) -> Profile:
     """A profile whose interests (and style) count as usable evidence when ``usable``."""
-    base = make_profile(
-        analytical=analytical,
-        words=words,
-        interests=interests if interests is not None else {"545": 0.6},
-    )
-    return replace(
-        base, usable=frozenset({"interests", "decision_style"}) if usable else frozenset()
-    )
+    base = make_profile(analytical=analytical, words=words,
+                        interests=interests if interests is not None else {"545": 0.6})
+    return replace(base, usable=frozenset({"interests", "decision_style"}) if usable
+                   else frozenset())
 
 
-def selector(
-    engine: PolicyEngine, taxonomy: Taxonomy, *, consent: bool = True, seed: int = 0
-) -> Selector:
+def selector(engine: PolicyEngine, taxonomy: Taxonomy, *, consent: bool = True,
+             seed: int = 0) -> Selector:
     """A selector with personalization consent (or none) and a seeded RNG."""
     granted = [Purpose.PERSONALIZATION] if consent else []
-    return Selector(
-        engine,
-        consent=engine.consent_state(granted),
-        taxonomy=taxonomy,
-        rng=np.random.default_rng(seed),
-    )
+    return Selector(engine, consent=engine.consent_state(granted), taxonomy=taxonomy,
+                    rng=np.random.default_rng(seed))
 
 
 def item(item_id: str, categories: list[str], **extra: Any) -> dict[str, Any]:
     """One catalog row with both variants (and a generic one unless told otherwise)."""
     generic = extra.pop("generic", True)
-    variants: dict[str, Any] = {
-        "analytical": {"title": f"{item_id} specs"},
-        "emotional": {"title": f"{item_id} story"},
-    }
+    variants: dict[str, Any] = {"analytical": {"title": f"{item_id} specs"},
+                                "emotional": {"title": f"{item_id} story"}}
     if generic:
         variants["generic"] = {"title": f"{item_id}"}
     return {"id": item_id, "categories": categories, "variants": variants, **extra}

@@ -42,29 +42,16 @@ def _write(tmp_path: Path, rows: list[object]) -> Path:
         ({**item("x", ["545"]), "colour": "red"}, "colour"),
         (item("bad id!", ["545"]), "id"),
         (item("ok", []), "categories"),
-        (
-            {
-                **item("x", ["545"]),
-                "variants": {"analytical": {"title": " "}, "emotional": {"title": "e"}},
-            },
-            "variants.analytical.title",
-        ),
-        (
-            {
-                **item("x", ["545"]),
-                "variants": {
-                    "analytical": {"title": "a"},
-                    "emotional": {"title": "e"},
-                    "pushy": {"title": "p"},
-                },
-            },
-            "variants.pushy",
-        ),
+        ({**item("x", ["545"]), "variants": {"analytical": {"title": " "},
+                                              "emotional": {"title": "e"}}},
+         "variants.analytical.title"),
+        ({**item("x", ["545"]), "variants": {"analytical": {"title": "a"}, "emotional":
+                                              {"title": "e"}, "pushy": {"title": "p"}}},
+         "variants.pushy"),
     ],
 )
-def test_invalid_lines_name_file_line_and_field(
-    tmp_path: Path, taxonomy: Taxonomy, bad: object, field: str
-) -> None:
+def test_invalid_lines_name_file_line_and_field(tmp_path: Path, taxonomy: Taxonomy,
+                                                bad: object, field: str) -> None:
     """Each kind of invalid line is reported as <file>:<line>: field '<field>'."""
     path = _write(tmp_path, [item("good", ["545"]), bad])
     with pytest.raises(CatalogError) as info:
@@ -82,10 +69,8 @@ def test_duplicate_id_points_at_first_line(tmp_path: Path, taxonomy: Taxonomy) -
 def test_errors_never_quote_item_text(tmp_path: Path, taxonomy: Taxonomy) -> None:
     """A bad field's message does not repeat the text written in the catalog."""
     secret = "CANARY-9d1c-never-echo"
-    bad = {
-        **item("x", ["545"]),
-        "variants": {"analytical": {"title": "a", "body": 5}, "emotional": {"title": secret}},
-    }
+    bad = {**item("x", ["545"]), "variants": {"analytical": {"title": "a", "body": 5},
+                                               "emotional": {"title": secret}}}
     path = _write(tmp_path, [bad])
     with pytest.raises(CatalogError) as info:
         load_catalog(path, taxonomy=taxonomy)

@@ -19,15 +19,9 @@ CANARY = "CANARY-5b9e0f-do-not-store"
 
 def test_feedback_trains_the_model_on_device(taxonomy: Taxonomy) -> None:
     """Engagement with emotional variants teaches the model: loss falls, the score moves."""
-    engine = engine_with(
-        taxonomy,
-        exploration_share=0.0,
-        max_per_hour=1000,
-        max_per_day=1000,
-        max_per_item_per_day=1000,
-        max_per_category_per_day=1000,
-        fatigue_after_impressions=0,
-    )
+    engine = engine_with(taxonomy, exploration_share=0.0, max_per_hour=1000, max_per_day=1000,
+                         max_per_item_per_day=1000, max_per_category_per_day=1000,
+                         fatigue_after_impressions=0)
     cat = catalog([item(f"i{n}", ["545"]) for n in range(10)], taxonomy)
     sel = selector(engine, taxonomy)
     person = profile(analytical=0.95)  # analytical writer who, in this test, engages always
@@ -78,9 +72,8 @@ def test_revoked_consent_stops_on_device_training_at_once(
         assert (value == weights[name]).all()
 
 
-def test_feedback_for_unknown_item_fails_without_quoting_it(
-    engine: PolicyEngine, taxonomy: Taxonomy
-) -> None:
+def test_feedback_for_unknown_item_fails_without_quoting_it(engine: PolicyEngine,
+                                                            taxonomy: Taxonomy) -> None:
     """Feedback for an item never shown raises FeedbackError that does not echo the id."""
     sel = selector(engine, taxonomy)
     with pytest.raises(FeedbackError) as info:
@@ -88,7 +81,8 @@ def test_feedback_for_unknown_item_fails_without_quoting_it(
     assert CANARY not in str(info.value)
 
 
-def test_canary_never_reaches_training_examples(engine: PolicyEngine, taxonomy: Taxonomy) -> None:
+def test_canary_never_reaches_training_examples(engine: PolicyEngine,
+                                                taxonomy: Taxonomy) -> None:
     """A canary in the catalog's text or id is absent from the serialized examples."""
     row = item(CANARY, ["545"])
     row["variants"]["analytical"]["body"] = CANARY
