@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -606,12 +605,9 @@ class EdgeProfiler:
             words=words if prepared is not None else 0.0,
             taxonomy=self._taxonomy,
         )
-        allowed = {
-            node: score
-            for node, score in self._engine.filter_interests(self._fused.scores).items()
-            if math.isfinite(score)
-        }
-        best = max(allowed.values(), default=0.0)
+        # Allowed, finite scores, best first (the engine's filter guarantees all three).
+        allowed = self._engine.filter_interests(self._fused.scores)
+        best = next(iter(allowed.values()), 0.0)
         floor = max(self._policy.inference.interests.min_confidence, MIN_INTEREST_SCORE)
         listed = tuple(
             Interest(node, self._paths.get(node) or self._taxonomy.path(node), score)
