@@ -118,12 +118,13 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
         legacy_charge=RoundCharge(rules.sampling_rate, rules.noise_multiplier),
     )
     rate = settings.sampling_rate or rules.sampling_rate
+    variant = Path(settings.model_dir) if settings.model_dir else None  # the devices' model-dir
     if state is None:
         zero = settings.initial_model is InitialModel.ZERO
-        weights = initial_weights(plan.model, zero=zero)
+        weights = initial_weights(plan.model, zero=zero, model_dir=variant)
         state = ServerState(engine.policy_hash, plan.model.value, 0, weights)
     else:
-        _check_shapes(store.path, state, initial_weights(plan.model))
+        _check_shapes(store.path, state, initial_weights(plan.model, model_dir=variant))
         state = state.with_interrupted_rounds()
         past = sorted({e.sampling_rate for e in state.ledger})
         _LOG.info(
@@ -211,6 +212,7 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
         sampling_rate=rate,
         on_round=on_round,
         secure=secure,
+        optimizer=settings.optimizer,
     )
     # Rounds are numbered once: closed, skipped, exhausted and interrupted rounds all count.
     remaining = settings.num_rounds - state.rounds_started

@@ -59,6 +59,8 @@ class ServerState:
         Per-round records (metrics, ε, cohort, rejections), oldest first.
     rng_state
         JSON of the sampler's/noise generator's bit-generator state.
+    velocity
+        The server momentum's velocity (:mod:`fl_server.server_opt`; empty without it).
     """
 
     policy_hash: str
@@ -69,6 +71,7 @@ class ServerState:
     participations: Mapping[int, int] = field(default_factory=dict)
     history: tuple[Mapping[str, Any], ...] = ()
     rng_state: str = ""
+    velocity: Mapping[str, npt.NDArray[np.float32]] = field(default_factory=dict)
 
     @property
     def rounds_started(self) -> int:
@@ -164,6 +167,20 @@ def _history(raw: object, where: str) -> tuple[Mapping[str, Any], ...]:
     return tuple(records)
 
 
+def _arrays_out(arrays: Mapping[str, npt.NDArray[np.float32]]) -> list[list[Any]]:
+    return [
+        [name, list(a.shape), np.array(a, "<f4", order="C").tobytes()]
+        for name, a in sorted(arrays.items())
+    ]
+
+
+def _arrays_in(raw: Any) -> dict[str, npt.NDArray[np.float32]]:
+    return {
+        str(name): np.frombuffer(blob, "<f4").reshape(shape).astype(np.float32)
+        for name, shape, blob in raw
+    }
+
+
 class CheckpointStore:
     """Read and write one server checkpoint file.
 
@@ -188,10 +205,7 @@ class CheckpointStore:
             "policy_hash": state.policy_hash,
             "model": state.model,
             "completed_round": state.completed_round,
-            "weights": [
-                [name, list(a.shape), np.array(a, "<f4", order="C").tobytes()]
-                for name, a in sorted(state.weights.items())
-            ],
+            "weights": _arrays_out(state.weights),
             "ledger": [
                 [e.round, e.cohort, e.epsilon, e.sampling_rate, e.noise_multiplier, e.steps]
                 for e in state.ledger
@@ -199,6 +213,7 @@ class CheckpointStore:
             "participations": [[int(k), int(v)] for k, v in sorted(state.participations.items())],
             "history": json.dumps(list(state.history)),
             "rng_state": state.rng_state,
+            "velocity": _arrays_out(state.velocity),
         }
         temporary = temp_sibling(self.path)
         try:
@@ -237,10 +252,12 @@ class CheckpointStore:
             doc: Any = unpack_msgpack(
                 read_bounded(self.path, max_bytes=_MAX_BYTES), source=where, limits=_LIMITS
             )
-            weights = {
-                str(name): np.frombuffer(blob, "<f4").reshape(shape).astype(np.float32)
-                for name, shape, blob in doc["weights"]
-            }
+            weights = _arrays_in(doc["weights"])
+            velocity = _arrays_in(doc.get("velocity", []))  # absent before server momentum
+            if velocity and {k: v.shape for k, v in velocity.items()} != {
+                k: v.shape for k, v in weights.items()
+            }:
+                raise CheckpointError(f"{where}: velocity does not match the weights")
             state = ServerState(
                 policy_hash=str(doc["policy_hash"]),
                 model=str(doc["model"]),
@@ -250,6 +267,7 @@ class CheckpointStore:
                 participations={int(k): int(v) for k, v in doc["participations"]},
                 history=_history(doc["history"], where),
                 rng_state=str(doc["rng_state"]),
+                velocity=velocity,
             )
         except CheckpointError:
             raise

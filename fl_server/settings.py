@@ -15,6 +15,7 @@ from pathlib import Path
 from edge_client.federated.trainable import FederatedModel
 from fl_server.errors import ServerConfigError
 from fl_server.secagg.settings import SecAggSettings
+from fl_server.server_opt import ServerOptimizer
 from fl_server.strategy import TrainPlan
 
 __all__ = ["InitialModel", "RunKey", "ServerSettings"]
@@ -39,6 +40,9 @@ class RunKey(enum.Enum):
     HELDOUT_EVAL = "heldout-eval"
     DATA = "data"
     POPULATION_SEED = "population-seed"
+    SERVER_LEARNING_RATE = "server-learning-rate"
+    SERVER_MOMENTUM = "server-momentum"
+    MODEL_DIR = "model-dir"
 
 
 class InitialModel(enum.Enum):
@@ -65,6 +69,8 @@ class ServerSettings:
     data: str
     population_seed: int
     secagg: SecAggSettings = field(default_factory=SecAggSettings)
+    optimizer: ServerOptimizer = field(default_factory=ServerOptimizer)
+    model_dir: str = ""
 
     @classmethod
     def from_run_config(cls, config: Mapping[str, object]) -> ServerSettings:
@@ -113,6 +119,11 @@ class ServerSettings:
             data=str(get(RunKey.DATA, str, "")),
             population_seed=int(get(RunKey.POPULATION_SEED, int, 0)),  # type: ignore[call-overload]  # idem
             secagg=SecAggSettings.from_run_config(config),
+            model_dir=str(get(RunKey.MODEL_DIR, str, "")),
+            optimizer=ServerOptimizer(
+                learning_rate=float(get(RunKey.SERVER_LEARNING_RATE, float, 1.0)),  # type: ignore[arg-type]  # idem
+                momentum=float(get(RunKey.SERVER_MOMENTUM, float, 0.0)),  # type: ignore[arg-type]  # idem
+            ),
         )
         if settings.num_rounds < 1 or plan.local_epochs < 1 or plan.batch_size < 1:
             raise ServerConfigError("run config: num-rounds, local-epochs, batch-size must be >= 1")

@@ -8,7 +8,9 @@ sending, validates every reply (:mod:`fl_server.validation`), lets the wrapped
 (the expected cohort; DP-FedAvg's unbiased estimator, McMahan et al. 2018, so the number
 of participants, which depends on who was sampled, does not set the noise), adds
 Gaussian noise ``σ = noise_multiplier × clip / m``,
-applies it to the global model, publishes the result as a signed bundle and checkpoints.
+applies it to the global model through the server step (:mod:`fl_server.server_opt`:
+plain FedAvg, or server momentum as post-processing of the noised mean), publishes the
+result as a signed bundle and checkpoints.
 Clients receive the model only as that bundle and reply with clipped updates.
 """
 
@@ -37,6 +39,7 @@ from fl_server.ledger import PrivacyLedger
 from fl_server.publish import Publisher
 from fl_server.sampling import poisson_sample
 from fl_server.secagg import SecureAggregator, SecureOutcome
+from fl_server.server_opt import ServerOptimizer
 from fl_server.validation import Rejection, check_metrics, validate_reply
 
 __all__ = ["WEIGHT_KEY", "PolicyStrategy", "TrainPlan", "policy_fedavg"]
@@ -105,6 +108,8 @@ class PolicyStrategy(Strategy):
         Secure aggregation (:mod:`fl_server.secagg`): required when the policy asks for
         it. Devices then add the noise (distributed discrete Gaussian) and the server sees
         only the noised sum of each round.
+    optimizer
+        How the noised mean update is applied (default: plain FedAvg).
     """
 
     def __init__(
@@ -121,6 +126,7 @@ class PolicyStrategy(Strategy):
         sampling_rate: float | None = None,
         on_round: Callable[[Mapping[str, Any]], None] | None = None,
         secure: SecureAggregator | None = None,
+        optimizer: ServerOptimizer | None = None,
     ) -> None:
         rules = engine.federated
         if rules.secure_aggregation and secure is None:
@@ -136,6 +142,7 @@ class PolicyStrategy(Strategy):
         self.inner, self.engine, self.plan, self.ledger = inner, engine, plan, ledger
         self.publisher, self.store, self.rng, self.rate = publisher, store, rng, rate
         self.on_round, self.secure = on_round, secure
+        self.optimizer = optimizer or ServerOptimizer()
         self._outcome: SecureOutcome | None = None
         self.state = state
         self._participations = dict(state.participations)
@@ -323,16 +330,15 @@ class PolicyStrategy(Strategy):
         expected = max(float(record["expected_cohort"]), 1.0)
         scale = len(accepted) / expected
         sigma = rules.noise_multiplier * rules.clipping_norm / expected
-        weights = {
+        update = {
             name: (
-                self.state.weights[name]
-                + array.numpy() * np.float32(scale)
+                array.numpy() * np.float32(scale)
                 + self.rng.normal(0.0, sigma, array.shape).astype(np.float32)
             ).astype(np.float32)
             for name, array in mean.items()
         }
         reported = {k: float(v) for k, v in (metrics or {}).items() if k != WEIGHT_KEY}  # type: ignore[arg-type]  # MetricRecord values are numbers after FedAvg averaging
-        return self._finish(record, weights, reported, accepted=len(accepted), sigma=sigma)
+        return self._finish(record, update, reported, accepted=len(accepted), sigma=sigma)
 
     def _aggregate_secure(
         self, record: dict[str, Any], outcome: SecureOutcome
@@ -351,10 +357,8 @@ class PolicyStrategy(Strategy):
             return None, None
         total = outcome.total
         expected = max(float(record["expected_cohort"]), 1.0)
-        weights = {
-            name: (self.state.weights[name] + total.weights[name] / np.float32(expected)).astype(
-                np.float32
-            )
+        update = {
+            name: (total.weights[name] / np.float32(expected)).astype(np.float32)
             for name in self.state.weights
         }
         reported = {k: v / total.survivors for k, v in total.metrics.items()}  # means of sums
@@ -362,19 +366,20 @@ class PolicyStrategy(Strategy):
             details["device_noise_std"] * np.sqrt(total.survivors) / 2.0 ** details["scale_bits"]
         )
         return self._finish(
-            record, weights, reported, accepted=total.survivors, sigma=float(noise) / expected
+            record, update, reported, accepted=total.survivors, sigma=float(noise) / expected
         )
 
     def _finish(
         self,
         record: dict[str, Any],
-        weights: dict[str, npt.NDArray[np.float32]],
+        update: dict[str, npt.NDArray[np.float32]],
         reported: Mapping[str, float],
         *,
         accepted: int,
         sigma: float,
     ) -> tuple[ArrayRecord, MetricRecord]:
-        """Publish the new global model, checkpoint, close the round's record."""
+        """Apply the noised mean ``update``; publish, checkpoint, close the round's record."""
+        weights, velocity = self.optimizer.step(self.state.weights, update, self.state.velocity)
         summary = {
             **reported,
             "epsilon": self.ledger.spent,
@@ -383,7 +388,9 @@ class PolicyStrategy(Strategy):
             "noise_std": sigma,
         }
         self._bundle = self._publish(self._round, weights, summary)
-        self.state = replace(self.state, completed_round=self._round, weights=weights)
+        self.state = replace(
+            self.state, completed_round=self._round, weights=weights, velocity=velocity
+        )
         self._close(
             {
                 **record,

@@ -51,7 +51,7 @@ from models.definitions import (
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "edge_client" / "assets" / "models"
 VERSION = "2.0.0"
-INTERESTS_VERSION = "2.0.0"
+INTERESTS_VERSION = "2.1.0"
 
 
 @dataclass(frozen=True)
@@ -266,6 +266,9 @@ def export_interests(model: interests.InterestModel, out_dir: Path = OUT_DIR) ->
         scale=model.scale,
         sub_bias=model.sub_bias,
         aggregation=model.aggregation,
+        centre=model.centre,
+        whitening=model.whitening,
+        floor=interests.LOG_PROB_FLOOR,
         w=model.w,
         b=model.b,
         temperature=model.temperature,
@@ -285,6 +288,8 @@ def export_interests(model: interests.InterestModel, out_dir: Path = OUT_DIR) ->
         "embedding_dim": int(model.codes.shape[1]),
         "sub_labels": list(model.sub_label_names),
         "trainable_values": model.trainable_values,
+        "log_prob_floor": interests.LOG_PROB_FLOOR,
+        "whitening_ridge": interests.WHITENING_RIDGE,
         "temperature": model.temperature,
         "labels": list(model.labels),
         "sha256": hashlib.sha256(flatbuffer).hexdigest(),

@@ -119,8 +119,12 @@ hashed unigrams (CRC-32, {side["hash_dim"]} buckets, `log1p` counts × IDF, L2-n
 feed an **int8 embedding bag** with one float32 scale per bucket ({side["embedding_dim"]}
 dimensions, one per *sub-label*: a label as one corpus writes about it, e.g.
 `technology/agnews`); softmax over the sub-labels, summed per label, gives label
-log-probabilities `g`; the **head** `logits = (g · W + b) / T` has `W` {len(labels)}×{len(labels)}
-(identity at build time) and `b` (zero): {side["trainable_values"]:,} float32 values, all that
+log-probabilities `g`, floored at {side["log_prob_floor"]:g} and **whitened** with fixed
+constants from the training texts, `h = (max(g, F) − μ) · P` (unit variance in every
+direction: SGD on the raw, correlated log-probabilities was ill-conditioned and federated
+rounds stalled); the **head** `logits = (h · W + b) / T` has `W` {len(labels)}×{len(labels)}
+(`P⁻¹` at build time) and `b` (`μ`), so the built model reads the floored log-probabilities
+unchanged: {side["trainable_values"]:,} float32 values, all that
 `get_weights`, `set_weights` and `train` cover (a {update_kb:.1f} kB update).
 `T` = {side["temperature"]} is the calibration temperature, fitted on the validation split.
 Signatures, TensorFlow Lite builtin ops only: `infer`, `train` (one SGD step of the

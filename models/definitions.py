@@ -200,7 +200,8 @@ class EmbeddingBagModule(_TextModule):
     ``z = Σ_k a_k · scale[idx_k] · codes[idx_k] + sub_bias`` (``a``: the TF-IDF weights of
     the input, ``val · idf[idx]`` L2-normalised) gives one logit per sub-label;
     ``g = log(softmax(z) · aggregation)`` the log-probability of each label;
-    ``logits = (g · w + b) / temperature`` and ``probs = softmax(logits)``. Only ``w`` and
+    ``h = (max(g, floor) − centre) · whitening`` its fixed whitening;
+    ``logits = (h · w + b) / temperature`` and ``probs = softmax(logits)``. Only ``w`` and
     ``b`` are variables. The int8 rows are gathered *before* they are cast to float32, so
     the converter cannot fold them into a float32 constant: one byte per encoder value.
 
@@ -221,6 +222,10 @@ class EmbeddingBagModule(_TextModule):
         ``[F]`` encoder intercepts.
     aggregation : numpy.ndarray
         ``[F, C]`` 0/1 sub-label → label matrix.
+    centre, whitening : numpy.ndarray
+        ``[C]`` mean and ``[C, C]`` whitening matrix of the floored label log-probabilities.
+    floor : float
+        Floor of the label log-probabilities.
     w, b : numpy.ndarray
         Initial head ``[C, C]`` and ``[C]``.
     temperature : float
@@ -235,12 +240,18 @@ class EmbeddingBagModule(_TextModule):
         scale: np.ndarray,
         sub_bias: np.ndarray,
         aggregation: np.ndarray,
+        centre: np.ndarray,
+        whitening: np.ndarray,
+        floor: float,
         w: np.ndarray,
         b: np.ndarray,
         temperature: float,
     ) -> None:
         super().__init__()
         self.idf = tf.constant(idf.astype(np.float32))
+        self.centre = tf.constant(centre.astype(np.float32))
+        self.whitening = tf.constant(whitening.astype(np.float32))
+        self.floor = tf.constant(np.float32(floor))
         self.codes = tf.constant(codes.astype(np.int8))
         self.scale = tf.constant(scale.astype(np.float32))
         self.sub_bias = tf.constant(sub_bias.astype(np.float32))
@@ -261,15 +272,18 @@ class EmbeddingBagModule(_TextModule):
         g = tf.math.log(tf.matmul(q, self.aggregation) + 1e-12)  # [B, C]
         return terms, q, g
 
-    def _logits(self, g: Any) -> Any:
-        return (tf.matmul(g, self.w) + self.b) * self.inv_t
+    def _whiten(self, g: Any) -> Any:
+        return tf.matmul(tf.maximum(g, self.floor) - self.centre, self.whitening)
+
+    def _logits(self, h: Any) -> Any:
+        return (tf.matmul(h, self.w) + self.b) * self.inv_t
 
     def _infer(self, idx: Any, val: Any) -> dict[str, Any]:
-        logits = self._logits(self._encode(idx, val)[2])
+        logits = self._logits(self._whiten(self._encode(idx, val)[2]))
         return {"probs": tf.nn.softmax(logits), "logits": logits}
 
     def _train(self, idx: Any, val: Any, y: Any, lr: Any, l2: Any) -> dict[str, Any]:
-        g = self._encode(idx, val)[2]
+        g = self._whiten(self._encode(idx, val)[2])
         p = tf.nn.softmax(self._logits(g))
         n = tf.cast(tf.shape(idx)[0], tf.float32)
         ce = -tf.reduce_sum(y * tf.math.log(p + 1e-7)) / n
@@ -286,7 +300,10 @@ class EmbeddingBagModule(_TextModule):
         own = tf.matmul(tf.exp(g), self.aggregation, transpose_b=True)  # P of f's label
         share = tf.expand_dims(q / (own + 1e-12), -1) * self.aggregation  # [B, F, C]
         jac = share - tf.expand_dims(q, -1)  # [B, F, C]
-        through = tf.matmul(jac, self.w) * self.inv_t  # [B, F, C]
+        # d h / d g = diag(g > floor) · whitening, then the head.
+        above = tf.expand_dims(tf.cast(g > self.floor, tf.float32), 1)  # [B, 1, C]
+        head = tf.matmul(self.whitening, self.w)  # [C, C]
+        through = tf.matmul(jac * above, head) * self.inv_t  # [B, F, C]
         return {"terms": tf.matmul(terms, through)}  # [B, K, C]
 
 

@@ -13,11 +13,21 @@ Architecture (what ``interests.tflite`` computes; :func:`forward` is the NumPy r
    sub-label, and news and posts about the same topic do not have to share one direction.
 3. **Aggregation** (fixed): ``g = log(softmax(z) · A)``, the log-probability of each of the
    ``C`` labels (``A`` sums the sub-labels of a label).
-4. **Head** (trainable, what ``get_weights``/``set_weights``/``train`` cover):
-   ``logits = (g · W + b) / T`` with ``W`` ``[C, C]`` (identity at build time) and ``b``
-   ``[C]`` (zero), and the temperature ``T`` fitted on the validation split (a constant).
-   ``C·C + C`` = 1,332 float32 values: a 5.3 kB update.
-5. ``probs = softmax(logits)``: calibrated probabilities over the ``C`` labels.
+4. **Whitening** (fixed): ``h = (max(g, F) − μ) · P`` with the floor ``F`` =
+   :data:`LOG_PROB_FLOOR`, ``μ`` the mean floored log-probability of each label over the
+   training texts and ``P = U · diag(λ + r·mean(λ))^(-1/2)`` from the eigen-decomposition
+   ``U diag(λ) Uᵀ`` of their covariance (ridge ``r`` = :data:`WHITENING_RIDGE`). The raw
+   log-probabilities span 0 to about −28, on different scales per label and strongly
+   correlated (one text's labels rise and fall together), so SGD on them was steep and
+   jagged and federated rounds stalled far from centralized fine-tuning; whitened, every
+   direction has unit variance and one learning rate suits all (measured in
+   ``scripts/bench_adaptation.py`` and ``scripts/bench_population.py``, docs/benchmarks.md).
+5. **Head** (trainable, what ``get_weights``/``set_weights``/``train`` cover):
+   ``logits = (h · W + b) / T`` with ``W`` ``[C, C]`` and ``b`` ``[C]``, and the temperature
+   ``T`` fitted on the validation split (a constant). At build time ``W = P⁻¹`` and
+   ``b = μ``, so ``h · W + b = max(g, F)``: the shipped model reads the encoder's floored
+   label log-probabilities unchanged. ``C·C + C`` = 1,332 float32 values: a 5.3 kB update.
+6. ``probs = softmax(logits)``: calibrated probabilities over the ``C`` labels.
 
 Why this design (measured on reddit-top2013, see the model card): the logistic-regression
 rows beat a fastText-style embedding bag learned by SGD, and sub-labels per corpus read AG
@@ -48,8 +58,10 @@ from models.data import Doc, Source
 __all__ = [
     "AGNEWS_TARGETS",
     "HASH_DIM",
+    "LOG_PROB_FLOOR",
     "MAX_CELL_WEIGHT",
     "REGULARISATION_C",
+    "WHITENING_RIDGE",
     "InterestModel",
     "SubLabels",
     "agnews_transfer",
@@ -64,6 +76,8 @@ __all__ = [
     "softmax",
     "sub_labels",
     "top_k_scores",
+    "whitened",
+    "whitening",
 ]
 
 HASH_DIM = 2**15
@@ -72,6 +86,10 @@ REGULARISATION_C = 10.0
 """Inverse L2 strength of the encoder's logistic regression (chosen on the validation split)."""
 MAX_CELL_WEIGHT = 3.0
 """Largest weight one text of a small sub-label gets (see :func:`sub_labels`)."""
+LOG_PROB_FLOOR = -16.0
+"""Floor of the label log-probabilities the head reads (0.24 % of real values lie below it)."""
+WHITENING_RIDGE = 0.01
+"""Added to each eigenvalue, times their mean: bounds the whitening's gain on rare directions."""
 _MAX_ITER = 1000
 _TOL = 1e-4
 _EPS = 1e-12
@@ -148,6 +166,10 @@ class InterestModel:
         ``[F]`` float32 encoder intercepts.
     aggregation : numpy.ndarray
         ``[F, C]`` float32 0/1 sub-label → label matrix.
+    centre : numpy.ndarray
+        ``[C]`` float32 mean of each label's floored log-probability over the training texts.
+    whitening : numpy.ndarray
+        ``[C, C]`` float32 whitening matrix ``P`` (step 4 of the module doc).
     w, b : numpy.ndarray
         Head ``[C, C]`` and ``[C]`` float32 (trainable).
     temperature : float
@@ -163,6 +185,8 @@ class InterestModel:
     scale: Float
     sub_bias: Float
     aggregation: Float
+    centre: Float
+    whitening: Float
     w: Float
     b: Float
     temperature: float
@@ -235,13 +259,43 @@ def label_log_probs(model: InterestModel, x: sp.csr_matrix) -> npt.NDArray[np.fl
     return np.log(softmax(z) @ model.aggregation.astype(np.float64) + _EPS)
 
 
+def whitened(model: InterestModel, g: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The head's input ``h = (max(g, F) − μ) · P`` (step 4 of the module doc)."""
+    centred = np.maximum(g, LOG_PROB_FLOOR) - model.centre.astype(np.float64)
+    return np.asarray(centred @ model.whitening.astype(np.float64))
+
+
 def forward(
     model: InterestModel, x: sp.csr_matrix, *, calibrated: bool = True
 ) -> npt.NDArray[np.float64]:
     """NumPy reference of ``infer``: logits ``[N, C]`` for rows of :func:`design_matrix`."""
-    g = label_log_probs(model, x)
-    logits = g @ model.w.astype(np.float64) + model.b.astype(np.float64)
+    h = whitened(model, label_log_probs(model, x))
+    logits = h @ model.w.astype(np.float64) + model.b.astype(np.float64)
     return logits / model.temperature if calibrated else logits
+
+
+def whitening(floored: npt.NDArray[np.float64]) -> tuple[Float, Float, Float]:
+    """Centre, whitening ``P`` and its inverse from floored training log-probabilities.
+
+    Parameters
+    ----------
+    floored : numpy.ndarray
+        ``[N, C]`` label log-probabilities of the training texts, floored.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``μ`` ``[C]``, ``P`` ``[C, C]`` and ``P⁻¹`` ``[C, C]``, float32. A label without
+        training text sits at the floor for every text: its direction has no variance, so
+        its whitened input is zero, and the ridge keeps ``P`` finite.
+    """
+    centre = floored.mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov(floored - centre, rowvar=False))
+    values = np.maximum(values, 0.0)
+    values = values + WHITENING_RIDGE * values.mean()
+    forward = vectors / np.sqrt(values)
+    inverse = (vectors * np.sqrt(values)).T
+    return centre.astype(np.float32), forward.astype(np.float32), inverse.astype(np.float32)
 
 
 def fit_temperature(logits: npt.NDArray[np.float64], y: npt.NDArray[np.intp]) -> float:
@@ -301,7 +355,8 @@ def fit_model(
     Returns
     -------
     InterestModel
-        Quantized encoder, identity head, fitted temperature.
+        Quantized encoder, whitening, the head that reads the floored label
+        log-probabilities unchanged, fitted temperature.
     """
     index = {label: i for i, label in enumerate(labels)}
     missing = sorted(set(labels) - {d.label for d in train_docs})
@@ -309,8 +364,9 @@ def fit_model(
         raise ValueError(f"no training text for labels {missing}")
     subs = sub_labels(train_docs, labels)
     idf = fit_idf(train)
+    x_train = design_matrix(train, idf)
     clf = LogisticRegression(C=c, max_iter=_MAX_ITER, tol=_TOL)
-    clf.fit(design_matrix(train, idf), subs.of_doc, sample_weight=subs.weights)
+    clf.fit(x_train, subs.of_doc, sample_weight=subs.weights)
     codes, scale = quantize_rows(np.asarray(clf.coef_).T)
     classes = len(labels)
     model = InterestModel(
@@ -319,12 +375,18 @@ def fit_model(
         scale=scale,
         sub_bias=np.asarray(clf.intercept_, np.float32),
         aggregation=subs.aggregation(classes).astype(np.float32),
+        centre=np.zeros(classes, np.float32),
+        whitening=np.eye(classes, dtype=np.float32),
         w=np.eye(classes, dtype=np.float32),
         b=np.zeros(classes, np.float32),
         temperature=1.0,
         labels=tuple(labels),
         sub_label_names=subs.names,
     )
+    centre, forward_p, inverse_p = whitening(
+        np.maximum(label_log_probs(model, x_train), LOG_PROB_FLOOR)
+    )
+    model = replace(model, centre=centre, whitening=forward_p, w=inverse_p, b=centre.copy())
     y_validation = np.array([index[d.label] for d in validation_docs])
     raw = forward(model, design_matrix(validation, model.idf), calibrated=False)
     return replace(model, temperature=fit_temperature(raw, y_validation))

@@ -189,8 +189,11 @@ def build(out_dir: Path = OUT_DIR) -> Path:
         "dense_features": [f.value for f in DENSE_FEATURES],
         "sha256": hashlib.sha256(flatbuffer).hexdigest(),
         "size_bytes": len(flatbuffer),
-        "prior": {"interest_diagonal": INTEREST_PRIOR, "base_rate": BASE_RATE,
-                  **{f.value: round(_PRIOR.get(f, 0.0), 6) for f in DENSE_FEATURES}},
+        "prior": {
+            "interest_diagonal": INTEREST_PRIOR,
+            "base_rate": BASE_RATE,
+            **{f.value: round(_PRIOR.get(f, 0.0), 6) for f in DENSE_FEATURES},
+        },
     }
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
     _write_card(path, sidecar)

@@ -65,7 +65,7 @@ def load_trainable(
 
 
 def initial_weights(
-    model: FederatedModel, *, zero: bool = False
+    model: FederatedModel, *, zero: bool = False, model_dir: Path | None = None
 ) -> dict[str, npt.NDArray[np.float32]]:
     """Return the shipped weights of ``model`` (or zeros of the same shapes).
 
@@ -75,13 +75,16 @@ def initial_weights(
         Which model.
     zero
         Return zeros instead of the shipped weights.
+    model_dir
+        Read an installed variant of the model from this folder instead of the packaged
+        one (verified like the packaged one).
 
     Returns
     -------
     dict[str, numpy.ndarray]
         Weight name to float32 array.
     """
-    weights = load_trainable(model).get_weights()
+    weights = load_trainable(model, model_dir).get_weights()
     if zero:
         return {k: np.zeros_like(v, dtype=np.float32) for k, v in weights.items()}
     return {k: np.asarray(v, np.float32) for k, v in weights.items()}

@@ -226,6 +226,7 @@ def test_readme_samples_personalize_with_reasons() -> None:
             picks = p.select(load_sample_catalog(), k=3)
             if picks.fallback is not FallbackCause.CONTROL_GROUP:
                 break
-            assert all("small random group" in c.reason for c in picks.choices)
+            # every pick says so, except an exploration pick (which says it explores)
+            assert all("small random group" in c.reason or c.explored for c in picks.choices)
         assert picks.personalized and picks.fallback is None
         assert any("your interest in" in c.reason for c in picks.choices)

@@ -7,36 +7,41 @@ import pytest
 
 from edge_client.text.features import extract
 from models import interests
-from models.data import Doc, Source
+from models.data import Doc
 
-LABELS = ("sports", "technology", "music", "shopping")
-TEXTS = {
-    "sports": ["the team won the match with a late goal", "hockey season playoffs and goals"],
-    "technology": ["my laptop cpu and the new graphics card", "compile the kernel driver code"],
-    "music": ["the band played guitar and drums live", "a new album of songs and lyrics"],
-}
+TinyCorpus = tuple[tuple[str, ...], list[Doc]]
 
 
-def _docs() -> list[Doc]:
-    return [
-        Doc(f"{label}-{i}", Source.REDDIT, label, label, text, "")
-        for label, texts in TEXTS.items()
-        for i, text in enumerate(texts * 3)
-    ]
-
-
-def test_absent_label_is_refused_unless_allowed() -> None:
+def test_absent_label_is_refused_unless_allowed(tiny_corpus: TinyCorpus) -> None:
     """A label without training text raises by default; allowed, only the head can reach it."""
-    docs = _docs()
+    labels, docs = tiny_corpus
     counts = [extract(d.text) for d in docs]
     with pytest.raises(ValueError, match="shopping"):
-        interests.fit_model(counts, docs, counts, docs, LABELS)
-    model = interests.fit_model(counts, docs, counts, docs, LABELS, absent_labels=True)
-    assert model.aggregation[:, LABELS.index("shopping")].sum() == 0
-    assert model.trainable_values == len(LABELS) ** 2 + len(LABELS)
+        interests.fit_model(counts, docs, counts, docs, labels)
+    model = interests.fit_model(counts, docs, counts, docs, labels, absent_labels=True)
+    assert model.aggregation[:, labels.index("shopping")].sum() == 0
+    assert model.trainable_values == len(labels) ** 2 + len(labels)
     x = interests.design_matrix(counts, model.idf)
     probs = interests.softmax(interests.forward(model, x))
-    assert (probs.argmax(axis=1) != LABELS.index("shopping")).all()
-    assert probs[:, LABELS.index("shopping")].max() < 1e-6
-    hits = probs.argmax(axis=1) == np.array([LABELS.index(d.label) for d in docs])
+    assert (probs.argmax(axis=1) != labels.index("shopping")).all()
+    assert probs[:, labels.index("shopping")].max() < 1e-6
+    hits = probs.argmax(axis=1) == np.array([labels.index(d.label) for d in docs])
     assert hits.all()
+
+
+def test_built_head_reads_the_floored_log_probabilities_through_the_whitening(
+    tiny_corpus: TinyCorpus,
+) -> None:
+    """W = P⁻¹, b = μ: the built model's logits are the floored label log-probabilities."""
+    labels, docs = tiny_corpus
+    counts = [extract(d.text) for d in docs]
+    model = interests.fit_model(counts, docs, counts, docs, labels, absent_labels=True)
+    x = interests.design_matrix(counts, model.idf)
+    g = interests.label_log_probs(model, x)
+    raw = interests.forward(model, x, calibrated=False)
+    np.testing.assert_allclose(raw, np.maximum(g, interests.LOG_PROB_FLOOR), atol=1e-4)
+    h = interests.whitened(model, g)
+    assert np.abs(h.mean(axis=0)).max() < 1e-4  # centred on the training texts
+    variances = np.linalg.eigvalsh(np.cov(h, rowvar=False))
+    assert variances.max() <= 1.0 + 1e-4  # unit variance at most (the ridge shrinks it)
+    assert np.isfinite(h).all()  # the label without text has no variance; the ridge bounds P
