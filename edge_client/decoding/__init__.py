@@ -11,8 +11,7 @@ source, line and field.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from edge_client.decoding.errors import DecodeError
 from edge_client.decoding.files import open_regular, read_bounded, read_stream
@@ -21,6 +20,7 @@ from edge_client.decoding.limits import INT64_MAX, Limits
 from edge_client.decoding.text import decode_utf8, line_at
 from edge_client.decoding.tomlvalues import loads_toml
 from edge_client.decoding.values import check_tree, valid_text
+from edge_client.lazy import lazy_names
 
 if TYPE_CHECKING:
     from edge_client.decoding.msgpackvalues import unpack_msgpack
@@ -43,10 +43,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import the msgpack decoder on first use (a profile never needs ``msgpack``)."""
-    if name != "unpack_msgpack":
-        raise AttributeError(f"module 'edge_client.decoding' has no attribute {name!r}")
-    value = importlib.import_module("edge_client.decoding.msgpackvalues").unpack_msgpack
-    globals()[name] = value
-    return value
+# The msgpack decoder is imported on first use: a profile never needs ``msgpack``.
+__getattr__, __dir__ = lazy_names(
+    __name__, {"unpack_msgpack": "edge_client.decoding.msgpackvalues"}, globals()
+)

@@ -9,9 +9,9 @@ signing side (``cryptography``) on first use of its names, so profiling starts f
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from edge_client.lazy import lazy_names
 from edge_client.policy.canonical import canonical_bytes, policy_document, policy_hash
 from edge_client.policy.consent import ConsentState
 from edge_client.policy.engine import PolicyEngine, RoundKey
@@ -151,11 +151,4 @@ if TYPE_CHECKING:
     from edge_client.policy.signing import SignedBundle, sign_policy, verify_bundle
 
 
-def __getattr__(name: str) -> Any:
-    """Import the signing-side names on first use."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'edge_client.policy' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())

@@ -221,22 +221,14 @@ def sparse_input(
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
     """Fold hashed counts into ``dim`` buckets and apply sublinear term frequency.
 
-    Parameters
-    ----------
-    bags : iterable of mapping of int to float
-        Running counts keyed by 32-bit hash (e.g. unigrams and bigrams).
-    dim : int
-        The model's hash dimension, a power of two.
+    :func:`fold_counts` of :func:`hashed_counts`: the sorted distinct bucket indices
+    (int32) and ``log1p`` of each bucket's summed count (float32).
 
-    Returns
-    -------
-    indices : numpy.ndarray of int32
-        Distinct bucket indices, sorted.
-    values : numpy.ndarray of float32
-        ``log1p(count)`` of each bucket (counts of colliding hashes are summed first).
+    Raises
+    ------
+    ValueError
+        If ``dim`` is not a positive power of two.
     """
-    if dim <= 0 or dim & (dim - 1):
-        raise ValueError(f"dim must be a positive power of two, got {dim}")
     return fold_counts(*hashed_counts(bags), dim)
 
 
