@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from edge_client.decoding import loads_json
 from edge_client.errors import EdgeProfilerError, TaxonomyError
 from edge_client.taxonomy import (
     InterestNode,
@@ -305,11 +306,10 @@ def test_packaged_bytes_with_another_hash_take_the_bounded_decoder(
 ) -> None:
     """Packaged bytes other than the recorded ones pass the bounded decoder again."""
     calls: list[str] = []
-    real = loader.loads_json
 
     def counting(data: bytes | str, **kwargs: Any) -> object:
         calls.append(kwargs["source"])
-        return real(data, **kwargs)
+        return loads_json(data, **kwargs)
 
     monkeypatch.setattr(loader, "loads_json", counting)
     monkeypatch.setattr(loader, "PACKAGED_SHA256", "0" * 64)
