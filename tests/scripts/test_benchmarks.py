@@ -243,3 +243,30 @@ def test_bench_update_size_reports_bytes_within_budget(tmp_path: Path) -> None:
     assert style["update_shapes"]["w"][1] == 1
     assert style["baseline_bytes_up_per_device"] > 4 * 131_073
     assert style["ratio_plain_to_baseline"] < 0.1
+
+
+def test_speed_children_cache_bytecode_whatever_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bench_speed's children write bytecode to its cache even under PYTHONDONTWRITEBYTECODE.
+
+    A cold start is measured as on a device where the app is installed (bytecode compiled);
+    an inherited PYTHONDONTWRITEBYTECODE made every child compile every module again.
+    """
+    import bench_speed
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = bench_speed.child_env(tmp_path)
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert env["PYTHONPYCACHEPREFIX"] == str(tmp_path)
+    assert all(env[name] == "1" for name in common.THREAD_VARIABLES)
+    module = tmp_path / "src" / "probe_module.py"
+    module.parent.mkdir()
+    module.write_text("VALUE = 1\n", encoding="utf-8")
+    subprocess.run(
+        [sys.executable, "-c", "import probe_module"],
+        cwd=module.parent,
+        env=env,
+        check=True,
+    )
+    assert list(tmp_path.rglob("probe_module*.pyc"))
