@@ -313,9 +313,9 @@ class PolicyStrategy(Strategy):
                 m,
                 RecordDict(
                     {
-                        RecordName.ARRAYS.value: ArrayRecord(
-                            {k: _array(a) for k, a in v.update.items()}
-                        ),
+                        # The reply's own ArrayRecord: validated to hold exactly these
+                        # names, each decoding to v.update (no re-serialized copy).
+                        RecordName.ARRAYS.value: m.content[RecordName.ARRAYS.value],
                         RecordName.METRICS.value: MetricRecord({**v.metrics, WEIGHT_KEY: 1.0}),
                     }
                 ),

@@ -42,7 +42,6 @@ import argparse
 import hashlib
 import importlib.util
 import json
-import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -548,12 +547,7 @@ def main(argv: list[str] | None = None) -> int:
         import shutil
 
         shutil.rmtree(args.work / "run")  # a fresh federation every run (the variant stays)
-    import flwr.supercore.logger  # noqa: F401  (sets its logger to DEBUG on import: quiet it after)
-
-    # Results on stdout, no library lines (Flower warns that federated evaluation is off).
-    logging.getLogger("flwr").setLevel(logging.ERROR)
-    for name in ("fl_server", "edge_client"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    common.quiet_library_logs()  # Flower warns that federated evaluation is off
     results = run(args)
     results["environment"] = common.environment()
     print(_table(results))

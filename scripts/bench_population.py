@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _bench_common as common
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
@@ -314,4 +315,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    common.quiet_library_logs()  # results on stdout, progress on stderr, no Flower INFO lines
     raise SystemExit(main())
