@@ -26,10 +26,24 @@ if TYPE_CHECKING:
     from edge_client.policy import PolicyEngine
     from edge_client.policy.model import FederatedRules
 
-__all__ = ["BUILTIN_ROUNDS", "INTEREST_LEARNING_RATE", "OTHER_LEARNING_RATE", "simulate"]
+__all__ = [
+    "BUILTIN_ROUNDS",
+    "INTEREST_LEARNING_RATE",
+    "INTEREST_SERVER_LEARNING_RATE",
+    "OTHER_LEARNING_RATE",
+    "simulate",
+]
 
 INTEREST_LEARNING_RATE = 0.2
 """Local SGD step of the interest head (its input is whitened: one step size suits it)."""
+INTEREST_SERVER_LEARNING_RATE = 10.0
+"""Server step on the interest jobs' noised mean update (FedOpt's server learning rate).
+
+Devices hold one to three posts, so one round's mean update is a short step; a step of 10
+reaches the held-out loss of 0.9 in 16 rounds where FedAvg's step of 1 is still at 1.9
+after 20 (same accuracy), and lets federated fine-tuning match centralized fine-tuning
+(``scripts/bench_adaptation.py``). Post-processing of the noised mean: no extra ε.
+"""
 OTHER_LEARNING_RATE = 0.5
 """Local SGD step of the style and ranking jobs."""
 BUILTIN_ROUNDS = 20
@@ -244,6 +258,7 @@ def _run_config(
         "initial-model": "shipped" if data or model == "ranking" else "zero",
         "data": str(data.resolve()) if data else "",
         "learning-rate": INTEREST_LEARNING_RATE if model == "interests" else OTHER_LEARNING_RATE,
+        "server-learning-rate": INTEREST_SERVER_LEARNING_RATE if model == "interests" else 1.0,
     }
     return config
 

@@ -138,36 +138,67 @@ def plot_run(
     import matplotlib.pyplot as plt
 
     output.mkdir(parents=True, exist_ok=True)
+    curves = {label: evaluation, **({comparison_label: comparison} if comparison else {})}
+    training = _plot_training(plt, output, rounds, evaluation, curves=curves)
+    epsilon = _plot_epsilon(plt, output, rounds, target_epsilon, target_delta)
+    return [training, epsilon]
+
+
+def _plot_training(
+    plt: Any,
+    output: Path,
+    rounds: Sequence[Mapping[str, Any]],
+    evaluation: Mapping[int, Mapping[str, float]],
+    *,
+    curves: Mapping[str, Mapping[int, Mapping[str, float]]],
+) -> Path:
+    """Draw ``training.png``: the held-out metric (and held-out loss) of ``curves`` per round."""
     metric = heldout_metric(evaluation)
-    fig, axis = plt.subplots(figsize=(7, 4))
+    with_loss = metric not in (None, "loss") and any("loss" in v for v in evaluation.values())
+    if with_loss:  # accuracy can settle early; the held-out loss shows what later rounds add
+        fig, (axis, lower) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    else:
+        fig, axis = plt.subplots(figsize=(7, 4))
     _mark_skipped(axis, rounds)
     if metric is not None:
-        steps = sorted(evaluation)
-        values = [evaluation[s].get(metric, math.nan) for s in steps]
-        axis.plot(steps, values, "o-", color="tab:blue", label=label)
-        if comparison:
-            other = sorted(comparison)
-            axis.plot(
-                other,
-                [comparison[s].get(metric, math.nan) for s in other],
-                "s--",
-                color="tab:orange",
-                label=comparison_label,
-            )
-        axis.set_ylabel(METRIC_LABELS[metric])
+        for shown, ax in ((metric, axis), *((("loss", lower),) if with_loss else ())):
+            for (name, curve), style, colour in zip(
+                curves.items(), ("o-", "s--"), ("tab:blue", "tab:orange"), strict=False
+            ):
+                steps = sorted(curve)
+                values = [curve[s].get(shown, math.nan) for s in steps]
+                ax.plot(steps, values, style, color=colour, label=name)
+            ax.set_ylabel(METRIC_LABELS.get(shown, f"held-out {shown}"))
         axis.set_title(f"{METRIC_LABELS[metric].capitalize()} per round")
+        if with_loss:
+            _mark_skipped(lower, rounds)
+            lower.set_title("Held-out loss (cross-entropy) per round")
+            _integer_rounds(lower)
     else:
         done = [r for r in rounds if r.get("status") == "aggregated" and "loss" in r]
         axis.plot([r["round"] for r in done], [r["loss"] for r in done], "s-", label="client loss")
         axis.set_ylabel("mean client loss")
         axis.set_title("Federated training (no held-out metric for this model)")
     _integer_rounds(axis)
+    if with_loss:
+        axis.set_xlabel("")  # the shared round axis is labelled under the lower panel
     if axis.get_legend_handles_labels()[0]:
         axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
     training = output / "training.png"
     fig.savefig(training, dpi=100)
     plt.close(fig)
+    return training
+
+
+def _plot_epsilon(
+    plt: Any,
+    output: Path,
+    rounds: Sequence[Mapping[str, Any]],
+    target_epsilon: float | None,
+    target_delta: float | None,
+) -> Path:
+    """Draw ``epsilon.png``: ε spent per round with the budget line and δ."""
     fig, axis = plt.subplots(figsize=(7, 4))
     _mark_skipped(axis, rounds)
     charged = [r for r in rounds if "epsilon" in r]
@@ -192,4 +223,4 @@ def plot_run(
     epsilon = output / "epsilon.png"
     fig.savefig(epsilon, dpi=100)
     plt.close(fig)
-    return [training, epsilon]
+    return epsilon

@@ -259,3 +259,18 @@ def write_skipped(path: Path, script: str, reason: str) -> int:
     print(f"skipped: {reason}")
     write_json(path, {"script": script, "skipped": True, "reason": reason})
     return 0
+
+
+def quiet_library_logs() -> None:
+    """Silence Flower's per-round INFO lines and the project's own below WARNING.
+
+    Results go to stdout and progress to stderr; library log lines would bury both.
+    Flower's logger sets itself to DEBUG when first imported, so it is imported first.
+    """
+    import logging
+
+    import flwr.supercore.logger  # noqa: F401  (configures Flower's logger on import)
+
+    logging.getLogger("flwr").setLevel(logging.ERROR)
+    for name in ("fl_server", "edge_client"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -42,7 +42,6 @@ import argparse
 import hashlib
 import importlib.util
 import json
-import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -62,6 +61,7 @@ from edge_client.federated.news import news_author_posts, news_test_posts  # noq
 from edge_client.models import LiteModel, ModelName, load_model  # noqa: E402
 from edge_client.taxonomy import load_taxonomy  # noqa: E402
 from edge_client.text.features import TextCounts, extract  # noqa: E402
+from fl_server.cli import INTEREST_SERVER_LEARNING_RATE  # noqa: E402
 
 POLICY = "research"
 """The policy preset devices and server run under (its q, k, clip; its noise for the DP run)."""
@@ -102,8 +102,8 @@ class Config:
     server_learning_rate: float
 
 
-FULL = Config(30, 2, 0.2, 16, None, None, None, 10.0)
-QUICK = Config(5, 2, 0.2, 16, 300, 800, 3000, 10.0)
+FULL = Config(30, 2, 0.2, 16, None, None, None, INTEREST_SERVER_LEARNING_RATE)
+QUICK = Config(5, 2, 0.2, 16, 300, 800, 3000, INTEREST_SERVER_LEARNING_RATE)
 
 
 def _stride(items: Sequence[Any], limit: int | None) -> list[Any]:
@@ -548,12 +548,7 @@ def main(argv: list[str] | None = None) -> int:
         import shutil
 
         shutil.rmtree(args.work / "run")  # a fresh federation every run (the variant stays)
-    import flwr.supercore.logger  # noqa: F401  (sets its logger to DEBUG on import: quiet it after)
-
-    # Results on stdout, no library lines (Flower warns that federated evaluation is off).
-    logging.getLogger("flwr").setLevel(logging.ERROR)
-    for name in ("fl_server", "edge_client"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    common.quiet_library_logs()  # Flower warns that federated evaluation is off
     results = run(args)
     results["environment"] = common.environment()
     print(_table(results))

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _bench_common as common
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,7 +56,7 @@ def _policy(directory: Path, *, sampling_rate: float) -> Path:
 
 
 def _config(policy: Path, work: Path, out: str, rounds: int) -> dict[str, Any]:
-    from fl_server.cli import INTEREST_LEARNING_RATE
+    from fl_server.cli import INTEREST_LEARNING_RATE, INTEREST_SERVER_LEARNING_RATE
 
     return {
         "policy": str(policy),
@@ -66,6 +67,7 @@ def _config(policy: Path, work: Path, out: str, rounds: int) -> dict[str, Any]:
         "local-epochs": 2,
         "batch-size": 16,
         "learning-rate": INTEREST_LEARNING_RATE,
+        "server-learning-rate": INTEREST_SERVER_LEARNING_RATE,
         "initial-model": "zero",
         "seed": 1,
         "heldout-eval": True,
@@ -83,7 +85,9 @@ def _plain(
 
     from edge_client.federated.trainable import FederatedModel, initial_weights
     from fl_server.local_grid import LocalGrid
+    from fl_server.server_opt import ServerOptimizer
 
+    server = ServerOptimizer(learning_rate=config["server-learning-rate"])
     plan = PlainRound(
         local_epochs=config["local-epochs"],
         learning_rate=config["learning-rate"],
@@ -103,8 +107,8 @@ def _plain(
             grid, sample, server_round=r, weights=weights, engine=engine, key=key, plan=plan
         )
         mean, _ = plain.aggregate_train(r, replies)
-        if mean is not None:
-            weights = {k: weights[k] + a.numpy() for k, a in mean.items()}
+        if mean is not None:  # the same server step as the wrapper's
+            weights, _ = server.step(weights, {k: a.numpy() for k, a in mean.items()}, {})
         seconds.append(time.perf_counter() - t0)
         sizes += [len(LocalGrid.reply_bytes(m)) for m in replies]  # outside the timing
         cohorts.append(len(replies))
@@ -278,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("overhead: wrapper and plain rounds, interleaved ...", file=sys.stderr, flush=True)
         results["overhead"] = _overhead(
-            work, nodes, policy, key=key, scorer=scorer, repeats=1 if args.quick else 3
+            work, nodes, policy, key=key, scorer=scorer, repeats=1 if args.quick else 5
         )
         print("1k: policy wrapper at q = 0.3 ...", file=sys.stderr, flush=True)
         big = _config(_policy(work, sampling_rate=0.3), work, "big", 1 if args.quick else 3)
@@ -314,4 +318,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    common.quiet_library_logs()  # results on stdout, progress on stderr, no Flower INFO lines
     raise SystemExit(main())

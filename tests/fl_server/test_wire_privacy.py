@@ -182,7 +182,8 @@ def test_wire_capture_holds_no_device_data(
         secure=False,
         capture=True,
         node_config={"data": str(data)},
-        run_config={"seed": 4},
+        # The style job on the devices' MBTI-format texts (flwr run .'s default is interests).
+        run_config={"seed": 4, "model": "style", "initial-model": "shipped", "learning-rate": 0.5},
         run_timeout=100.0,
     )
     with LocalDeployment(settings) as deployment:

@@ -42,3 +42,5 @@ def test_quick_run_reports_every_target_side_by_side(tmp_path: Path) -> None:
         assert (tmp_path / name).stat().st_size > 5_000
     for row in ("accuracy cost of DP", "wrapper / plain FedAvg", "bytes sent per device"):
         assert row in done.stdout
+    assert "aggregate_train" not in done.stdout + done.stderr  # no Flower log lines
+    assert "\x1b" not in done.stdout
