@@ -32,8 +32,9 @@ except ModuleNotFoundError as exc:  # Flower comes with the 'federated' extra on
 
 from edge_client.federated.device import engine_for
 from edge_client.federated.examples import LocalExamples
-from edge_client.federated.trainable import FederatedModel, initial_weights
+from edge_client.federated.trainable import FederatedModel, initial_weights, load_trainable
 from edge_client.models import LiteModel, load_model
+from edge_client.policy import PolicyEngine
 from edge_client.policy.accounting import RoundCharge
 from fl_server.checkpoint import CHECKPOINT_NAME, CheckpointStore, ServerState, resume_note
 from fl_server.errors import CheckpointError
@@ -82,6 +83,20 @@ def _rng(seed: int, saved: str) -> np.random.Generator:
     return rng
 
 
+def _check_model(path: Path, state: ServerState, sha256: str) -> None:
+    """Refuse a checkpoint trained on another version of the model (same shapes or not).
+
+    A checkpoint written before the model's hash was recorded (empty) is checked by its
+    weights' shapes only.
+    """
+    if state.model_sha256 and state.model_sha256 != sha256:
+        raise CheckpointError(
+            f"{path}: checkpoint was trained on {state.model} {state.model_sha256[:12]}, the "
+            f"installed model is {sha256[:12]} (another model version); use another output "
+            "directory"
+        )
+
+
 def _check_shapes(path: Path, state: ServerState, shipped: Mapping[str, Any]) -> None:
     """Refuse a checkpoint whose weights do not fit the shipped model (another version)."""
     found = {k: tuple(v.shape) for k, v in sorted(state.weights.items())}
@@ -91,6 +106,39 @@ def _check_shapes(path: Path, state: ServerState, shipped: Mapping[str, Any]) ->
             f"{path}: checkpoint weights {found} do not fit the shipped {state.model} model "
             f"{expected} (another model version); use another output directory"
         )
+
+
+def _start_state(
+    store: CheckpointStore, engine: PolicyEngine, settings: ServerSettings, rate: float
+) -> ServerState:
+    """Resume from the checkpoint (after checking it fits this run), or start afresh."""
+    plan, rules = settings.plan, engine.federated
+    state = store.load(
+        policy_hash=engine.policy_hash,
+        model=plan.model.value,
+        legacy_charge=RoundCharge(rules.sampling_rate, rules.noise_multiplier),
+    )
+    variant = Path(settings.model_dir) if settings.model_dir else None  # the devices' model-dir
+    model_sha256 = load_trainable(plan.model, variant).spec.sha256
+    if state is None:
+        zero = settings.initial_model is InitialModel.ZERO
+        weights = initial_weights(plan.model, zero=zero, model_dir=variant)
+        return ServerState(
+            engine.policy_hash, plan.model.value, 0, weights, model_sha256=model_sha256
+        )
+    _check_model(store.path, state, model_sha256)
+    _check_shapes(store.path, state, initial_weights(plan.model, model_dir=variant))
+    state = state.with_interrupted_rounds()
+    past = sorted({e.sampling_rate for e in state.ledger})
+    _LOG.info(
+        "resuming after round %d of %d; past rounds stay charged at what they spent "
+        "(sampling rates %s), new rounds at q=%g",
+        state.rounds_started,
+        settings.num_rounds,
+        ", ".join(f"{q:g}" for q in past) or "none",
+        rate,
+    )
+    return state
 
 
 def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
@@ -112,29 +160,8 @@ def run_server(grid: Grid, settings: ServerSettings) -> RunResult:
     rules = engine.federated
     plan, out = settings.plan, settings.output_dir
     store = CheckpointStore(out / CHECKPOINT_NAME)
-    state = store.load(
-        policy_hash=engine.policy_hash,
-        model=plan.model.value,
-        legacy_charge=RoundCharge(rules.sampling_rate, rules.noise_multiplier),
-    )
     rate = settings.sampling_rate or rules.sampling_rate
-    variant = Path(settings.model_dir) if settings.model_dir else None  # the devices' model-dir
-    if state is None:
-        zero = settings.initial_model is InitialModel.ZERO
-        weights = initial_weights(plan.model, zero=zero, model_dir=variant)
-        state = ServerState(engine.policy_hash, plan.model.value, 0, weights)
-    else:
-        _check_shapes(store.path, state, initial_weights(plan.model, model_dir=variant))
-        state = state.with_interrupted_rounds()
-        past = sorted({e.sampling_rate for e in state.ledger})
-        _LOG.info(
-            "resuming after round %d of %d; past rounds stay charged at what they spent "
-            "(sampling rates %s), new rounds at q=%g",
-            state.rounds_started,
-            settings.num_rounds,
-            ", ".join(f"{q:g}" for q in past) or "none",
-            rate,
-        )
+    state = _start_state(store, engine, settings, rate)
     ledger = PrivacyLedger.from_rules(rules, sampling_rate=rate, entries=state.ledger)
     note = resume_note(state, settings.num_rounds, out)
     if note is not None:

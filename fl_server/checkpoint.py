@@ -61,6 +61,9 @@ class ServerState:
         JSON of the sampler's/noise generator's bit-generator state.
     velocity
         The server momentum's velocity (:mod:`fl_server.server_opt`; empty without it).
+    model_sha256
+        SHA-256 of the model file the run trains (empty in checkpoints written before it
+        was recorded).
     """
 
     policy_hash: str
@@ -72,6 +75,7 @@ class ServerState:
     history: tuple[Mapping[str, Any], ...] = ()
     rng_state: str = ""
     velocity: Mapping[str, npt.NDArray[np.float32]] = field(default_factory=dict)
+    model_sha256: str = ""
 
     @property
     def rounds_started(self) -> int:
@@ -214,6 +218,7 @@ class CheckpointStore:
             "history": json.dumps(list(state.history)),
             "rng_state": state.rng_state,
             "velocity": _arrays_out(state.velocity),
+            "model_sha256": state.model_sha256,
         }
         temporary = temp_sibling(self.path)
         try:
@@ -268,6 +273,7 @@ class CheckpointStore:
                 history=_history(doc["history"], where),
                 rng_state=str(doc["rng_state"]),
                 velocity=velocity,
+                model_sha256=str(doc.get("model_sha256", "")),
             )
         except CheckpointError:
             raise

@@ -308,12 +308,22 @@ class PolicyStrategy(Strategy):
         if len(accepted) < rules.min_cohort:
             self._close({**record, "status": "not_aggregated_under_k"})
             return None, None
-        for m, v in accepted:
-            # Validation accepted exactly an ArrayRecord of these names (each decoding to
-            # v.update) and allowed metrics; FedAvg averages the reply itself, each with the
-            # same weight, instead of a re-serialized copy.
-            m.content[RecordName.METRICS.value] = MetricRecord({**v.metrics, WEIGHT_KEY: 1.0})
-        mean, metrics = self.inner.aggregate_train(server_round, [m for m, _ in accepted])
+        # FedAvg averages each accepted reply's own ArrayRecord (validated: exactly these
+        # names, each decoding to v.update; no re-serialized copy) with the same weight. The
+        # received message itself is left as it came.
+        repacked = [
+            _relabel(
+                m,
+                RecordDict(
+                    {
+                        RecordName.ARRAYS.value: m.content[RecordName.ARRAYS.value],
+                        RecordName.METRICS.value: MetricRecord({**v.metrics, WEIGHT_KEY: 1.0}),
+                    }
+                ),
+            )
+            for m, v in accepted
+        ]
+        mean, metrics = self.inner.aggregate_train(server_round, repacked)
         if mean is None:
             self._close({**record, "status": "not_aggregated_under_k"})
             return None, None

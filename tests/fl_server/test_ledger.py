@@ -136,6 +136,23 @@ def test_checkpoint_of_another_model_version_is_refused(
         run_server(grid2, settings2)
 
 
+def test_checkpoint_of_another_model_file_with_the_same_shapes_is_refused(
+    federation: Build, make_policy: Build
+) -> None:
+    """Same shapes, other model file (e.g. interests 2.0.0 before 2.1.0): refused by hash."""
+    policy, store = _one_round(federation, make_policy, 4)
+    doc = msgpack.unpackb(store.path.read_bytes(), raw=False, strict_map_key=False)
+    assert len(doc["model_sha256"]) == 64  # the run recorded the model it trains
+    doc["model_sha256"] = "0" * 64
+    store.path.write_bytes(msgpack.packb(doc, use_bin_type=True))
+    grid2, settings2, _ = federation(4, policy=policy, **{"num-rounds": 2})
+    with pytest.raises(CheckpointError, match="another model version"):
+        run_server(grid2, settings2)
+    del doc["model_sha256"]  # a checkpoint from before the hash was recorded: shapes decide
+    store.path.write_bytes(msgpack.packb(doc, use_bin_type=True))
+    assert run_server(grid2, settings2).completed_round == 2
+
+
 class _Crash(BaseException):
     """Stands for the server process dying while a round's messages are out."""
 

@@ -183,7 +183,13 @@ def test_wire_capture_holds_no_device_data(
         capture=True,
         node_config={"data": str(data)},
         # The style job on the devices' MBTI-format texts (flwr run .'s default is interests).
-        run_config={"seed": 4, "model": "style", "initial-model": "shipped", "learning-rate": 0.5},
+        run_config={
+            "seed": 4,
+            "model": "style",
+            "initial-model": "shipped",
+            "learning-rate": 0.5,
+            "server-learning-rate": 1.0,
+        },
         run_timeout=100.0,
     )
     with LocalDeployment(settings) as deployment:
