@@ -2,15 +2,17 @@
 
 :class:`PolicyStrategy` samples nodes itself (Poisson, at the policy's rate, capped
 participation), skips rounds whose cohort is under k, charges the privacy ledger before
-sending, validates every reply (:mod:`fl_server.validation`), lets the wrapped
-``flwr.serverapp.strategy.FedAvg`` average the accepted updates with equal weights
-(user-level DP), rescales that mean to the fixed denominator ``m = rate × population``
+sending, validates every reply (:mod:`fl_server.validation`), averages the accepted updates
+with equal weights (user-level DP; FedAvg's mean, taken over the arrays validation already
+decoded, because handing the replies to Flower's ``FedAvg`` decoded every update twice and
+made the wrapper 1.2–1.4× a plain round), rescales that mean to the fixed denominator ``m = rate × population``
 (the expected cohort; DP-FedAvg's unbiased estimator, McMahan et al. 2018, so the number
 of participants, which depends on who was sampled, does not set the noise), adds
 Gaussian noise ``σ = noise_multiplier × clip / m``,
 applies it to the global model through the server step (:mod:`fl_server.server_opt`:
 plain FedAvg, or server momentum as post-processing of the noised mean), publishes the
-result as a signed bundle and checkpoints.
+result as a signed bundle and checkpoints. The wrapped ``flwr.serverapp.strategy.FedAvg``
+configures and aggregates federated evaluation (k-cohorts, allowed metrics only).
 Clients receive the model only as that bundle and reply with clipped updates.
 """
 
@@ -85,7 +87,7 @@ class PolicyStrategy(Strategy):
     Parameters
     ----------
     inner
-        The wrapped FedAvg; made with :func:`policy_fedavg`.
+        The wrapped FedAvg (federated evaluation); made with :func:`policy_fedavg`.
     engine
         The policy in force.
     plan
@@ -308,37 +310,28 @@ class PolicyStrategy(Strategy):
         if len(accepted) < rules.min_cohort:
             self._close({**record, "status": "not_aggregated_under_k"})
             return None, None
-        # FedAvg averages each accepted reply's own ArrayRecord (validated: exactly these
-        # names, each decoding to v.update; no re-serialized copy) with the same weight. The
-        # received message itself is left as it came.
-        repacked = [
-            _relabel(
-                m,
-                RecordDict(
-                    {
-                        RecordName.ARRAYS.value: m.content[RecordName.ARRAYS.value],
-                        RecordName.METRICS.value: MetricRecord({**v.metrics, WEIGHT_KEY: 1.0}),
-                    }
-                ),
-            )
-            for m, v in accepted
-        ]
-        mean, metrics = self.inner.aggregate_train(server_round, repacked)
-        if mean is None:
-            self._close({**record, "status": "not_aggregated_under_k"})
-            return None, None
+        # FedAvg's mean with equal weights (user-level DP), over the updates validation
+        # already decoded: handing the replies to Flower's FedAvg decoded every update a
+        # second time, which was most of the wrapper's own cost per round.
+        n = len(accepted)
+        mean = {
+            name: np.sum([v.update[name] for _, v in accepted], axis=0, dtype=np.float64) / n
+            for name in self.state.weights
+        }
+        names = sorted({k for _, v in accepted for k in v.metrics})
+        metrics = {k: sum(v.metrics.get(k, 0.0) for _, v in accepted) / n for k in names}
         # Fixed denominator: sum of clipped updates / expected cohort, noise scaled to it.
         expected = max(float(record["expected_cohort"]), 1.0)
         scale = len(accepted) / expected
         sigma = rules.noise_multiplier * rules.clipping_norm / expected
         update = {
             name: (
-                array.numpy() * np.float32(scale)
+                (array * scale).astype(np.float32)
                 + self.rng.normal(0.0, sigma, array.shape).astype(np.float32)
             ).astype(np.float32)
             for name, array in mean.items()
         }
-        reported = {k: float(v) for k, v in (metrics or {}).items() if k != WEIGHT_KEY}  # type: ignore[arg-type]  # MetricRecord values are numbers after FedAvg averaging
+        reported = {k: float(v) for k, v in metrics.items()}
         return self._finish(record, update, reported, accepted=len(accepted), sigma=sigma)
 
     def _aggregate_secure(
