@@ -5,10 +5,10 @@ participation), skips rounds whose cohort is under k, charges the privacy ledger
 sending, validates every reply (:mod:`fl_server.validation`), averages the accepted updates
 with equal weights (user-level DP; FedAvg's mean, taken over the arrays validation already
 decoded, because handing the replies to Flower's ``FedAvg`` decoded every update twice and
-made the wrapper 1.2–1.4× a plain round), rescales that mean to the fixed denominator ``m = rate × population``
-(the expected cohort; DP-FedAvg's unbiased estimator, McMahan et al. 2018, so the number
-of participants, which depends on who was sampled, does not set the noise), adds
-Gaussian noise ``σ = noise_multiplier × clip / m``,
+made the wrapper 1.2–1.4× a plain round), rescales that mean to the fixed denominator
+``m = rate × population`` (the expected cohort; DP-FedAvg's unbiased estimator, McMahan
+et al. 2018, so the number of participants, which depends on who was sampled, does not set
+the noise), adds Gaussian noise ``σ = noise_multiplier × clip / m``,
 applies it to the global model through the server step (:mod:`fl_server.server_opt`:
 plain FedAvg, or server momentum as post-processing of the noised mean), publishes the
 result as a signed bundle and checkpoints. The wrapped ``flwr.serverapp.strategy.FedAvg``
