@@ -19,11 +19,11 @@ import numpy.typing as npt
 
 from edge_client.text.hashing import count_bigrams, count_hashes
 from edge_client.text.lexicon import CATEGORY_NAMES, Lexicon, load_lexicon
-from edge_client.text.tokenizer import normalise, scan_normalised
+from edge_client.text.tokenizer import normalise, pieces_of
 from edge_client.text.vocabulary import (
     BREAK,
     EMOJI,
-    END,
+    END_ROWS,
     EXCLAMATION,
     FOREIGN,
     KINDS,
@@ -207,27 +207,31 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
     """
     lex = lexicon if lexicon is not None else load_lexicon()
     normalised = normalise(text)
+    encoded = normalised.encode("utf-8", "surrogatepass")
     # Code and markup symbols are ASCII: count their bytes (UTF-8 never reuses ASCII bytes).
-    symbols = float(len(normalised.encode("utf-8", "surrogatepass").translate(None, _NOT_SYMBOL)))
-    tokens = scan_normalised(normalised)
-    if not tokens:
-        return TextCounts(symbols=symbols)
-    # One table lookup for the whole token list gives rows; every count is then read from
-    # the table's columns in bulk (no per-token Python work).
+    symbols = float(len(encoded.translate(None, _NOT_SYMBOL)))
     vocab = _vocabulary(lex)
-    rows = vocab.rows(tokens)
-    kinds = vocab.kinds.take(rows)
-    tally = np.bincount(kinds, minlength=KINDS).tolist()
-    ends = kinds >= END
+    rows = vocab.rows(pieces_of(normalised, encoded))
+    if not len(rows):
+        return TextCounts(symbols=symbols)
+    # Every count is read from the table's columns in bulk (no per-token Python work).
+    ends = rows < END_ROWS
     # A sentence closes where a non-ending token is followed by an ending one, and at the
     # end of the text.
     sentences = int(np.count_nonzero(ends[1:] > ends[:-1])) + int(not ends[-1])
-    counted = rows[kinds != END] if tally[END] else rows  # "." runs are not hashed
+    # Kind tally, then category hits: a histogram of the tokens' descriptions times the
+    # table of what each description counts for.
+    histogram = np.bincount(vocab.descriptions.take(rows))
+    described = histogram @ vocab.description_table[: len(histogram)]
+    tally = described[:KINDS].tolist()
+    hashes = vocab.hashes.take(rows)
     pairs: dict[int, float] = {}
     if bigrams:
-        within = vocab.hashes.take(rows)
+        within = hashes.copy()
         within[ends] = BREAK  # no bigram touches a sentence-ending token
         pairs = count_bigrams(within, BREAK)
+    unigrams = count_hashes(hashes)
+    unigrams.pop(BREAK, None)  # sentence ends ("." runs) are not counted
     return TextCounts(
         words=float(tally[WORD] + tally[FOREIGN]),
         sentences=float(sentences),
@@ -235,8 +239,8 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
         exclamations=float(tally[EXCLAMATION]),
         questions=float(tally[QUESTION]),
         emoji=float(tally[EMOJI]),
-        categories=np.add.reduce(vocab.categories.take(rows, 0), 0, np.int64).astype(np.float64),
-        unigrams=count_hashes(vocab.hashes.take(counted)),
+        categories=described[KINDS:].astype(np.float64),
+        unigrams=unigrams,
         bigrams=pairs,
         foreign_words=float(tally[FOREIGN]),
         # Placeholders ("<url>") hold two of the symbols counted above.
@@ -247,13 +251,19 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
 _SYMBOLS = b"{}[]()<>;=|&\\^~$#_*"
 _NOT_SYMBOL = bytes(b for b in range(256) if b not in _SYMBOLS)
 _VOCABULARIES: dict[int, Vocabulary] = {}
-_VOCABULARY_LIMIT = 100_000
+_VOCABULARY_LIMIT = 200_000
+_VOCABULARY_CHARACTERS = 4_000_000
 
 
 def _vocabulary(lex: Lexicon) -> Vocabulary:
-    """The token table of ``lex`` (a fresh one once it holds over 100,000 tokens)."""
+    """The token table of ``lex`` (a fresh one past 200,000 entries or 4 million characters)."""
     vocab = _VOCABULARIES.get(id(lex))
-    if vocab is None or vocab.lexicon is not lex or len(vocab) > _VOCABULARY_LIMIT:
+    if (
+        vocab is None
+        or vocab.lexicon is not lex
+        or len(vocab) > _VOCABULARY_LIMIT
+        or vocab.characters > _VOCABULARY_CHARACTERS
+    ):
         vocab = _VOCABULARIES[id(lex)] = Vocabulary(lex)
     return vocab
 

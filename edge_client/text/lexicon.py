@@ -17,10 +17,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from itertools import compress, repeat
-from operator import itemgetter, or_
 from typing import TYPE_CHECKING
 
+from edge_client.digest import sha256
 from edge_client.errors import EdgeProfilerError
 from edge_client.packaged import asset_path
 
@@ -38,7 +37,6 @@ CATEGORY_NAMES: tuple[str, ...] = (
 
 _CATEGORY_INDEX = {name: i for i, name in enumerate(CATEGORY_NAMES)}
 _NUMBER_INDEX = _CATEGORY_INDEX["number"]
-_FIRST_CHARACTER = itemgetter(slice(0, 1))
 _NUMBER_TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?")
 _EXTRA_ENTRY_CHARS = frozenset("0123456789'-.")
 _DEFAULT_CACHE_SIZE = 100_000
@@ -103,13 +101,28 @@ class Lexicon:
     cache_size : int, keyword-only
         Most lookups kept in the per-instance cache, which is cleared when full.
 
+    Attributes
+    ----------
+    source_sha256 : str or None
+        SHA-256 of the list files of a lexicon read from a folder (names and texts, in
+        category order); ``None`` for one built from a mapping. The featurizer's shipped
+        table of common words is only used with the lexicon it was computed with.
+
     Raises
     ------
     LexiconError
         If categories are missing or unknown, an entry is malformed, or ``cache_size < 1``.
     """
 
-    __slots__ = ("_cache", "_cache_size", "_exact", "_heads", "_lengths", "_prefixes")
+    __slots__ = (
+        "_cache",
+        "_cache_size",
+        "_exact",
+        "_heads",
+        "_lengths",
+        "_prefixes",
+        "source_sha256",
+    )
 
     def __init__(
         self, entries: Mapping[str, Iterable[str]], *, cache_size: int = _DEFAULT_CACHE_SIZE
@@ -146,6 +159,7 @@ class Lexicon:
         self._heads = frozenset(prefix[:shortest] for prefix in prefixes)
         self._cache: dict[str, tuple[int, ...]] = {}
         self._cache_size = cache_size
+        self.source_sha256: str | None = None
 
     def lookup(self, token: str) -> tuple[int, ...]:
         """Return the categories a token belongs to.
@@ -164,6 +178,25 @@ class Lexicon:
         cached = self._cache.get(token)
         if cached is not None:
             return cached
+        result = self.match(token)
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[token] = result
+        return result
+
+    def match(self, token: str) -> tuple[int, ...]:
+        """Return :meth:`lookup` of ``token`` without the cache (for callers that keep one).
+
+        Parameters
+        ----------
+        token : str
+            A normalised token.
+
+        Returns
+        -------
+        tuple of int
+            Sorted indices into :data:`CATEGORY_NAMES`, as :meth:`lookup` gives them.
+        """
         hits = self._exact.get(token, ())
         found: set[int] | None = None
         size = len(token)
@@ -178,36 +211,7 @@ class Lexicon:
         if token[:1].isdigit() and _NUMBER_TOKEN.fullmatch(token) is not None:
             found = set(hits) if found is None else found
             found.add(_NUMBER_INDEX)
-        result = hits if found is None else tuple(sorted(found))
-        if len(self._cache) >= self._cache_size:
-            self._cache.clear()
-        self._cache[token] = result
-        return result
-
-    def lookup_many(self, tokens: list[str]) -> list[tuple[int, ...]]:
-        """Return :meth:`lookup` of every token, with the common case in C-level maps.
-
-        Most tokens neither start like a wildcard nor with a digit: their categories are
-        the exact-word hits, found for all tokens at once; only the others take the
-        per-token path of :meth:`lookup`.
-
-        Parameters
-        ----------
-        tokens : list of str
-            Normalised tokens.
-
-        Returns
-        -------
-        list of tuple of int
-            One :meth:`lookup` result per token, in order.
-        """
-        found = list(map(self._exact.get, tokens, repeat(())))
-        shortest = self._lengths[0] if self._lengths else 0
-        heads = map(self._heads.__contains__, map(itemgetter(slice(0, shortest)), tokens))
-        digits = map(str.isdigit, map(_FIRST_CHARACTER, tokens))
-        for i in compress(range(len(tokens)), map(or_, heads, digits)):
-            found[i] = self.lookup(tokens[i])
-        return found
+        return hits if found is None else tuple(sorted(found))
 
     def words(self, category: str) -> frozenset[str]:
         """Return the entries of one category, wildcards included with their ``*``.
@@ -271,11 +275,15 @@ class Lexicon:
                 f"unknown files {sorted(found - expected)}"
             )
         entries: dict[str, list[str]] = {}
+        digest = sha256()
         for name in CATEGORY_NAMES:
             file_name = name + _SUFFIX
             text = root.joinpath(file_name).read_text(encoding="utf-8")
             entries[name] = _parse_list(text, f"{label}/{file_name}")
-        return cls(entries)
+            digest.update(f"{file_name}\0{text}\0".encode())
+        lexicon = cls(entries)
+        lexicon.source_sha256 = digest.hexdigest()
+        return lexicon
 
 
 @functools.lru_cache(maxsize=1)

@@ -28,10 +28,12 @@ __all__ = [
     "NO_SPACE_MARKS",
     "Token",
     "TokenKind",
+    "ascii_token_pattern",
     "full_token_pattern",
     "iter_sentences",
     "kind_of",
     "normalise",
+    "pieces_of",
     "scan",
     "scan_normalised",
     "tokenize",
@@ -135,6 +137,11 @@ _ASCII_TOKEN_RE = re.compile(
 )
 
 
+def ascii_token_pattern() -> re.Pattern[str]:
+    """The token pattern for text that is all ASCII (same matches as the full one there)."""
+    return _ASCII_TOKEN_RE
+
+
 def normalise(text: str) -> str:
     """Lowercase the text, map typographic apostrophes to ``'``, mask URLs and e-mails.
 
@@ -181,6 +188,52 @@ def scan_normalised(normalised: str) -> list[str]:
     if normalised.isascii():
         return _ASCII_TOKEN_RE.findall(normalised)
     return full_token_pattern().findall(normalised)
+
+
+# Characters that are never part of a token and never change how the characters around
+# them are split: replacing one by a space changes no token. Controls but the line break,
+# and ASCII punctuation but the characters tokens use ("'", ".", ",", "!", "?", "<", ">",
+# "_"). A hyphen joins words of other scripts ("naïve-word"), so it is only a separator in
+# text that is all ASCII. Applied to the UTF-8 bytes: multi-byte characters never hold an
+# ASCII byte, so they are untouched.
+_SEPARATORS = bytes(c for c in range(32) if c != 10) + b'"#$%&()*+/:;=@[\\]^`{|}~\x7f'
+_TO_SPACE = bytes.maketrans(_SEPARATORS, b" " * len(_SEPARATORS))
+_TO_SPACE_ASCII = bytes.maketrans(_SEPARATORS + b"-", b" " * (len(_SEPARATORS) + 1))
+
+
+def pieces_of(normalised: str, encoded: bytes | None = None) -> list[str]:
+    """Split normalised text at whitespace into pieces whose tokens, in order, are its tokens.
+
+    The token pattern never matches across whitespace except in a run of sentence ends
+    (dots and line breaks), so the tokens of the pieces (each found by the pattern alone)
+    are the tokens of the text, with one difference that changes no count: a line break becomes a
+    ``.`` token of its own, and a run of sentence ends may come out as several (consecutive
+    sentence ends close one sentence, and are not counted otherwise). Before splitting,
+    separator characters become spaces, ``", "`` loses its comma (a comma is only part of
+    a token between two digits) and ``". "`` becomes ``" . "`` (a dot followed by a space
+    ends a sentence), so most pieces are a single word.
+
+    Parameters
+    ----------
+    normalised : str
+        Output of :func:`normalise`.
+    encoded : bytes, optional
+        ``normalised.encode("utf-8", "surrogatepass")`` when the caller already has it.
+
+    Returns
+    -------
+    list of str
+        The pieces, in text order.
+    """
+    if encoded is None:
+        encoded = normalised.encode("utf-8", "surrogatepass")
+    if normalised.isascii():
+        spaced = encoded.translate(_TO_SPACE_ASCII).decode("ascii")
+    else:
+        spaced = encoded.translate(_TO_SPACE).decode("utf-8", "surrogatepass")
+    if "\n" in spaced:
+        spaced = spaced.replace("\n", " . ")
+    return spaced.replace(", ", " ").replace(". ", " . ").split()
 
 
 _FIRST_CHAR_KINDS = {

@@ -1,11 +1,19 @@
-"""The featurizer's token table: what each distinct token counts for, in NumPy columns.
+"""The featurizer's token table: what each whitespace-separated piece of text counts for.
 
-:func:`edge_client.text.features.extract` looks every token of a text up here at once (one
-C-level ``map`` over the token list) and gets row numbers; everything a token counts for —
-its CRC-32 hash, its kind, its letters and its word categories — is then read for the
-whole text by NumPy indexing, with no per-token Python work. A token's row is computed
-once, the first time the process sees it, and only in memory: the table holds the token
-strings, like any cache of the text the device is reading, and is never stored or sent.
+:func:`edge_client.text.features.extract` splits normalised text at whitespace (one C-level
+``str.split``) and looks every *piece* up here at once (one C-level ``map``): a piece maps
+to the rows of the tokens the token pattern finds in it (``"don't,"`` to the row of
+``don't``; most pieces are one word and one row). The token pattern never matches across
+whitespace other than a line break, and line breaks are turned into ``" . "`` first (a
+sentence end either way), so the rows of the pieces, in order, are the rows of the text's
+tokens. Everything a token counts for — its CRC-32 hash, its kind, its letters and its word
+categories — is then read for the whole text by NumPy indexing, with no per-token Python
+work. Sentence ends, runs of ``!`` and runs of ``?`` have fixed rows (0, 1 and 2), so a
+sentence boundary is ``row < 3``.
+
+A piece is looked at once, the first time the process sees it, and only in memory: the
+table holds the pieces and tokens, like any cache of the text the device is reading, and is
+never stored or sent.
 """
 
 from __future__ import annotations
@@ -13,19 +21,19 @@ from __future__ import annotations
 import threading
 import zlib
 from collections.abc import Iterator
-from itertools import compress, repeat
-from operator import itemgetter, mul
 
 import numpy as np
 import numpy.typing as npt
 
+from edge_client.text.common_words import CommonWords, load_common_words
 from edge_client.text.lexicon import CATEGORY_NAMES, Lexicon
-from edge_client.text.tokenizer import TokenKind, kind_of
+from edge_client.text.tokenizer import TokenKind, ascii_token_pattern, full_token_pattern, kind_of
 
 __all__ = [
     "BREAK",
     "EMOJI",
     "END",
+    "END_ROWS",
     "EXCLAMATION",
     "FOREIGN",
     "KINDS",
@@ -42,19 +50,21 @@ KINDS = 7
 """Number of kind codes."""
 BREAK = 1 << 32
 """The hash of sentence-end tokens: outside the 32-bit range, so never counted."""
+END_ROWS = 3
+"""Rows below this end a sentence: 0 for ``.``/``…``/line-break runs, 1 for ``!`` runs and
+2 for ``?`` runs (every run of a kind counts, and hashes, alike)."""
 
-_HASH_EXCLAMATION = zlib.crc32(b"!")
-_HASH_QUESTION = zlib.crc32(b"?")
 _INITIAL_ROWS = 4096
+_DESCRIPTION_COLUMNS = KINDS + len(CATEGORY_NAMES)
 
 
 class Vocabulary:
-    """Distinct tokens and, per token, its hash, kind code, letters and category hits.
+    """Distinct pieces and tokens and, per token, its hash, kind, letters and categories.
 
     Parameters
     ----------
     lexicon : Lexicon
-        The word categories the ``categories`` column is computed with.
+        The word categories the table is computed with.
 
     Attributes
     ----------
@@ -66,119 +76,243 @@ class Vocabulary:
         Kind code of each token (:data:`WORD` ... :data:`QUESTION`).
     letters : numpy.ndarray of int64
         Characters of word tokens (0 for every other kind).
-    categories : numpy.ndarray of uint8
-        ``[rows, len(CATEGORY_NAMES)]``: 1 where the token is in the category.
+    descriptions : numpy.ndarray of int32
+        Each token's description: the row of :attr:`description_table` that holds its kind
+        and its categories (tokens with the same kind and categories share one).
+    description_table : numpy.ndarray of int64
+        ``[descriptions, KINDS + len(CATEGORY_NAMES)]``: a one-hot kind, then 1 for each
+        category. A text's histogram of descriptions times this table is its kind tally
+        followed by its category hits.
     """
 
-    __slots__ = ("_lock", "_rows", "_size", "categories", "hashes", "kinds", "letters", "lexicon")
+    __slots__ = (
+        "_chars",
+        "_described",
+        "_flat",
+        "_flat_size",
+        "_lengths",
+        "_lock",
+        "_pieces",
+        "_size",
+        "_starts",
+        "_tokens",
+        "description_table",
+        "descriptions",
+        "hashes",
+        "kinds",
+        "letters",
+        "lexicon",
+    )
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self._rows: dict[str, int] = {}
+        self._pieces = _Pieces(self)
+        self._tokens: list[str] = []
+        self._described: dict[tuple[int, tuple[int, ...]], int] = {}
         self._size = 0
-        self._lock = threading.Lock()  # appending rows is several steps; threads take turns
-        self.hashes = np.zeros(_INITIAL_ROWS, np.uint64)
-        self.kinds = np.zeros(_INITIAL_ROWS, np.int8)
-        self.letters = np.zeros(_INITIAL_ROWS, np.int64)
-        self.categories = np.zeros((_INITIAL_ROWS, len(CATEGORY_NAMES)), np.uint8)
+        self._flat_size = 0
+        self._chars = 0
+        self._lock = threading.Lock()  # adding a token is several steps; threads take turns
+        common = _common_words(lexicon)
+        capacity = _INITIAL_ROWS
+        while capacity < END_ROWS + len(common.words) + _INITIAL_ROWS // 2:
+            capacity *= 2
+        self.hashes = np.zeros(capacity, np.uint64)
+        self.kinds = np.zeros(capacity, np.int8)
+        self.letters = np.zeros(capacity, np.int64)
+        self.descriptions = np.zeros(capacity, np.int32)
+        self.description_table = np.zeros((64, _DESCRIPTION_COLUMNS), np.int64)
+        # Piece number -> its tokens' rows: _flat[_starts[p] : _starts[p] + _lengths[p]].
+        self._starts = np.zeros(capacity, np.intp)
+        self._lengths = np.zeros(capacity, np.intp)
+        self._flat = np.zeros(capacity, np.intp)
+        for token, kind, crc in ((".", END, BREAK), ("!", EXCLAMATION, _HASH_EXCLAMATION)):
+            self._append(token, kind, crc, 0, ())
+        self._append("?", QUESTION, _HASH_QUESTION, 0, ())
+        self._preload(common)
 
     def __len__(self) -> int:
-        """Number of distinct tokens in the table."""
-        return self._size
+        """Size of the table: distinct pieces seen plus described rows."""
+        return len(self._pieces) + self._size
 
-    def rows(self, tokens: list[str]) -> npt.NDArray[np.intp]:
-        """Row numbers of ``tokens`` (in order), adding the tokens not seen before.
+    @property
+    def characters(self) -> int:
+        """Characters of all pieces and tokens the table holds (a bound on its memory)."""
+        return self._chars
+
+    def rows(self, pieces: list[str]) -> npt.NDArray[np.intp]:
+        """Row numbers of the tokens of ``pieces`` (in order), adding what is new.
 
         Parameters
         ----------
-        tokens : list of str
-            Token strings from :func:`edge_client.text.tokenizer.scan_normalised`.
+        pieces : list of str
+            Output of :func:`edge_client.text.tokenizer.pieces_of`.
 
         Returns
         -------
         numpy.ndarray of intp
-            One row per token.
+            One row per token, in text order (empty when the pieces hold no token).
         """
-        # A list first: np.array converts a list of ints faster than np.fromiter a map.
-        found = np.array(list(map(self._rows.get, tokens, repeat(-1))), np.intp)
-        if len(found) and found.min() < 0:
-            with self._lock:
-                self._add_missing(tokens, found)
-        return found
-
-    def _add_missing(self, tokens: list[str], found: npt.NDArray[np.intp]) -> None:
-        """Describe the tokens not in the table, append them in bulk and fill their rows.
-
-        A token's kind follows from its first character (:func:`kind_of`), so kinds come
-        from a per-character table; hashes, lengths and lexicon hits are computed for all
-        new tokens at once, by C-level maps over the few new tokens of a text (a NumPy
-        operation per column costs more than the map for tens of tokens).
-        """
-        missing = (found < 0).nonzero()[0].tolist()
-        table = self._rows
-        # Tokens another thread added meanwhile are not added twice.
-        new = [t for t in dict.fromkeys(map(tokens.__getitem__, missing)) if t not in table]
-        start = self._size
-        stop = start + len(new)
-        self._reserve(stop)
-        firsts = list(map(_FIRST.__getitem__, map(itemgetter(0), new)))
-        hashes = list(map(zlib.crc32, map(str.encode, new)))
-        if max(firsts, default=0) >= _C_EXCLAMATION:  # a new "!", "?" or sentence-end run
-            hashes = list(map(_fixed_hash, firsts, hashes))
-        self.hashes[start:stop] = hashes
-        self.kinds[start:stop] = list(map(_KIND_OF_CLASS_LIST.__getitem__, firsts))
-        self.letters[start:stop] = list(map(mul, map(len, new), map(_LETTERED.__getitem__, firsts)))
-        looked = list(compress(range(len(new)), map(_LOOKED_UP.__getitem__, firsts)))
-        if looked:
-            hits = self.lexicon.lookup_many(list(map(new.__getitem__, looked)))
-            width = self.categories.shape[1]
-            cells = [
-                (start + i) * width + c for i, cats in zip(looked, hits, strict=True) for c in cats
-            ]
-            if cells:  # one assignment by flat (row-major) index
-                self.categories.put(cells, 1)
-        table.update(zip(new, range(start, stop), strict=True))
-        self._size = stop
-        found[missing] = list(map(table.__getitem__, map(tokens.__getitem__, missing)))
-
-    def _reserve(self, size: int) -> None:
-        """Grow the columns (doubling) so they hold at least ``size`` rows."""
-        capacity = len(self.kinds)
-        if size <= capacity:
-            return
-        while capacity < size:
-            capacity *= 2
-        grow = capacity - len(self.kinds)
-        self.hashes = np.concatenate([self.hashes, np.zeros(grow, np.uint64)])
-        self.kinds = np.concatenate([self.kinds, np.zeros(grow, np.int8)])
-        self.letters = np.concatenate([self.letters, np.zeros(grow, np.int64)])
-        self.categories = np.concatenate(
-            [self.categories, np.zeros((grow, len(CATEGORY_NAMES)), np.uint8)]
-        )
+        # Piece numbers (one C-level map; a list first: np.array converts a list of ints
+        # faster than np.fromiter a map), then their rows by NumPy indexing.
+        numbers = np.array(list(map(self._pieces.__getitem__, pieces)), np.intp)
+        lengths = self._lengths.take(numbers)
+        starts = self._starts.take(numbers)
+        if lengths.min(initial=1) == 1 == lengths.max(initial=1):  # one token a piece
+            return self._flat.take(starts)
+        ends = np.cumsum(lengths)
+        within = np.arange(int(ends[-1])) + np.repeat(starts - (ends - lengths), lengths)
+        rows: npt.NDArray[np.intp] = self._flat.take(within)
+        return rows
 
     def items(self) -> Iterator[tuple[str, int, int, int]]:
         """Every token with its hash, kind code and row (for naming hashes in explanations)."""
         hashes, kinds = self.hashes, self.kinds
-        for token, row in self._rows.items():
+        for row, token in enumerate(self._tokens):
             yield token, int(hashes[row]), int(kinds[row]), row
 
+    def _split(self, piece: str) -> int:
+        """Number a piece not seen before, splitting it into tokens (called on a miss)."""
+        pattern = ascii_token_pattern() if piece.isascii() else full_token_pattern()
+        with self._lock:
+            rows = list(map(self._row, pattern.findall(piece)))
+            known = self._pieces.get(piece)  # the piece is one new token, or another thread
+            return known if known is not None else self._add_piece(piece, rows)
 
-# Classes of a token's first character; the kind code of each class is _KIND_OF_CLASS_LIST.
+    def _add_piece(self, piece: str, rows: list[int]) -> int:
+        """Record the rows of a new piece and return its number (lock held)."""
+        number = len(self._pieces)
+        if number == len(self._starts):
+            self._starts = np.concatenate([self._starts, np.zeros_like(self._starts)])
+            self._lengths = np.concatenate([self._lengths, np.zeros_like(self._lengths)])
+        start = self._flat_size
+        while start + len(rows) > len(self._flat):
+            self._flat = np.concatenate([self._flat, np.zeros_like(self._flat)])
+        self._flat[start : start + len(rows)] = rows
+        self._starts[number] = start
+        self._lengths[number] = len(rows)
+        self._flat_size = start + len(rows)
+        self._chars += len(piece)
+        self._pieces[piece] = number  # last: other threads only see complete entries
+        return number
+
+    def _row(self, token: str) -> int:
+        """The row of one token, described and appended if it is new (lock held)."""
+        known = self._pieces.get(token)
+        if known is not None and self._lengths[known] == 1:
+            return int(self._flat[self._starts[known]])
+        first = _FIRST[token[0]]
+        fixed = _FIXED_ROWS.get(first)
+        if fixed is not None:
+            return fixed
+        crc = zlib.crc32(token.encode())
+        letters = len(token) if first <= _C_FOREIGN else 0
+        categories = self.lexicon.match(token) if first <= _C_DIGIT else ()
+        row = self._append(token, _KIND_OF_CLASS[first], crc, letters, categories)
+        self._add_piece(token, [row])
+        return row
+
+    def _append(
+        self, token: str, kind: int, crc: int, letters: int, categories: tuple[int, ...]
+    ) -> int:
+        """Write a new token's columns (before any reader can see its row) and return it."""
+        row = self._size
+        if row == len(self.kinds):
+            self._grow()
+        self.hashes[row] = crc
+        self.kinds[row] = kind
+        self.letters[row] = letters
+        self.descriptions[row] = self._description(kind, categories)
+        self._tokens.append(token)
+        self._size = row + 1
+        return row
+
+    def _description(self, kind: int, categories: tuple[int, ...]) -> int:
+        """The row of :attr:`description_table` for a kind and categories (added if new)."""
+        key = (kind, categories)
+        description = self._described.get(key)
+        if description is None:
+            description = len(self._described)
+            if description == len(self.description_table):
+                self.description_table = np.concatenate(
+                    [self.description_table, np.zeros_like(self.description_table)]
+                )
+            self.description_table[description, kind] = 1
+            for category in categories:
+                self.description_table[description, KINDS + category] = 1
+            self._described[key] = description
+        return description
+
+    def _preload(self, common: CommonWords) -> None:
+        """Append the shipped common words, already described, in bulk."""
+        words = common.words
+        if not words:
+            return
+        start = self._size
+        stop = start + len(words)
+        self.hashes[start:stop] = common.hashes
+        self.kinds[start:stop] = WORD
+        self.letters[start:stop] = np.fromiter(map(len, words), np.int64, len(words))
+        ids = [self._description(WORD, cats) for cats in common.category_tuples()]
+        self.descriptions[start:stop] = np.array(ids, np.int32)[common.category_sets]
+        self._tokens.extend(words)
+        self._size = stop
+        # Each word is also a piece of one token: pieces 0.. are rows start...
+        count = len(words)
+        self._starts[:count] = np.arange(count)
+        self._lengths[:count] = 1
+        self._flat[:count] = np.arange(start, stop)
+        self._flat_size = count
+        self._chars = sum(map(len, words))
+        self._pieces.update(zip(words, range(count), strict=True))
+
+    def _grow(self) -> None:
+        """Double the per-token columns (new arrays hold every row written so far)."""
+        self.hashes = np.concatenate([self.hashes, np.zeros_like(self.hashes)])
+        self.kinds = np.concatenate([self.kinds, np.zeros_like(self.kinds)])
+        self.letters = np.concatenate([self.letters, np.zeros_like(self.letters)])
+        self.descriptions = np.concatenate([self.descriptions, np.zeros_like(self.descriptions)])
+
+
+_NO_COMMON_WORDS = CommonWords(
+    (),
+    np.zeros(0, np.uint32),
+    np.zeros(0, np.uint16),
+    np.zeros((0, len(CATEGORY_NAMES)), np.uint8),
+    "",
+)
+
+
+def _common_words(lexicon: Lexicon) -> CommonWords:
+    """The shipped common words if they were described with ``lexicon``'s lists, else none."""
+    if lexicon.source_sha256 is None:
+        return _NO_COMMON_WORDS
+    common = load_common_words()
+    return common if common.lexicon_sha256 == lexicon.source_sha256 else _NO_COMMON_WORDS
+
+
+class _Pieces(dict[str, int]):
+    """Piece -> its number; a piece not seen before is split and numbered on first lookup."""
+
+    __slots__ = ("_vocabulary",)
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        super().__init__()
+        self._vocabulary = vocabulary
+
+    def __missing__(self, piece: str) -> int:
+        return self._vocabulary._split(piece)
+
+
+_HASH_EXCLAMATION = zlib.crc32(b"!")
+_HASH_QUESTION = zlib.crc32(b"?")
+
+# Classes of a token's first character, and the kind code of each class.
 _C_LATIN, _C_FOREIGN, _C_DIGIT, _C_PLACEHOLDER, _C_EXCLAMATION, _C_QUESTION, _C_END, _C_EMOJI = (
     range(8)
 )
-_KIND_OF_CLASS_LIST = [WORD, FOREIGN, WORD, OTHER, EXCLAMATION, QUESTION, END, EMOJI]
-_LETTERED = [1, 1, 0, 0, 0, 0, 0, 0]
-"""Per class: whether the token's characters count as letters (Latin and other words)."""
-_LOOKED_UP = [True, True, True, False, False, False, False, False]
-"""Per class: whether the lexicon is asked (words and numbers)."""
-_FIXED_HASHES = {_C_END: BREAK, _C_EXCLAMATION: _HASH_EXCLAMATION, _C_QUESTION: _HASH_QUESTION}
-
-
-def _fixed_hash(first: int, crc: int) -> int:
-    """The hash of a token of class ``first``: runs of ``!``/``?`` and sentence ends share one."""
-    return _FIXED_HASHES.get(first, crc)
-
+_KIND_OF_CLASS = (WORD, FOREIGN, WORD, OTHER, EXCLAMATION, QUESTION, END, EMOJI)
+_FIXED_ROWS = {_C_END: 0, _C_EXCLAMATION: 1, _C_QUESTION: 2}
 
 _CLASS_OF_KIND = {
     TokenKind.NUMBER: _C_DIGIT,  # numbers count as words, without letters

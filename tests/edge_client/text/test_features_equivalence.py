@@ -24,6 +24,7 @@ from edge_client.text.features import TextCounts, extract
 from edge_client.text.hashing import count_hashes
 from edge_client.text.lexicon import load_lexicon
 from edge_client.text.tokenizer import full_token_pattern, normalise, scan_normalised
+from edge_client.text.vocabulary import Vocabulary
 
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -112,10 +113,11 @@ def test_hostile_strings_count_the_same() -> None:
 
 def test_counts_survive_a_full_token_table(monkeypatch: pytest.MonkeyPatch) -> None:
     """When the token table is replaced (its size limit), counts do not change."""
-    monkeypatch.setattr(features, "_VOCABULARY_LIMIT", 5)
+    start = len(Vocabulary(load_lexicon()))  # the shipped common words come first
+    monkeypatch.setattr(features, "_VOCABULARY_LIMIT", start + 5)
     texts = sample_texts() + HOSTILE
     assert mismatches(texts) == []
-    assert len(features._vocabulary(load_lexicon())) <= 5 + max(len(t) for t in texts)
+    assert len(features._vocabulary(load_lexicon())) <= start + 5 + 2 * max(len(t) for t in texts)
 
 
 @settings(max_examples=300, deadline=None)
@@ -177,3 +179,39 @@ def test_threads_sharing_the_token_table_count_the_same(monkeypatch: pytest.Monk
     with ThreadPoolExecutor(max_workers=4) as pool:
         counted = list(pool.map(extract, texts))
     assert all(same(c, extract_reference(t)) for c, t in zip(counted, texts, strict=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*"ab1 \n\t.,!?'-<>_:;\"()éя我😀…", "<url>", "3.5", "1,0", "don't"]),
+        max_size=60,
+    ).map("".join)
+)
+def test_punctuation_heavy_text_counts_the_same(text: str) -> None:
+    """Text dense in the characters that split pieces (dots, commas, quotes) counts the same."""
+    assert same(extract(text, bigrams=True), extract_reference(text, bigrams=True))
+
+
+def test_split_whitespace_is_never_inside_a_token() -> None:
+    """Every character ``str.split`` splits at but the line break is outside every token."""
+    spaces = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and chr(c).isspace()]
+    assert len(spaces) > 20
+    contexts = ("a{}a", "é{}é", "1{}1", "<a{}a>", "!{}!", ".{}.", "我{}我", "a'{}a", "é-{}é")
+    for space in spaces:
+        if space == "\n":
+            continue
+        for context in contexts:
+            text = context.format(space)
+            at = context.index("{}")
+            assert all(
+                not m.start() <= at < m.end() for m in full_token_pattern().finditer(text)
+            ), (hex(ord(space)), context)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_every_token_splits_into_itself(text: str) -> None:
+    """A token, alone, is one token: the table may use a token as a piece of its own."""
+    for token in full_token_pattern().findall(normalise(text)):
+        assert full_token_pattern().findall(token) == [token]
