@@ -28,7 +28,13 @@ from edge_client.errors import ModelError
 from edge_client.packaged import asset_path
 from edge_client.runtime import ReusedRunner, load_verified_model, read_sidecar
 from edge_client.text.features import TextCounts
-from edge_client.text.hashing import fold_counts, sparse_batch, sparse_input
+from edge_client.text.hashing import (
+    HashedInput,
+    PaddedRow,
+    fold_counts,
+    sparse_batch,
+    sparse_input,
+)
 
 __all__ = [
     "Architecture",
@@ -190,6 +196,7 @@ class LiteModel:
             path, sha256=self.spec.sha256, signatures=signatures, error=ModelError
         )
         self._infer = ReusedRunner(self._interpreter, "infer")
+        self._row = PaddedRow(self.spec.hash_dim)
         self._train = self._interpreter.get_signature_runner("train")
         self._get = self._interpreter.get_signature_runner("get_weights")
         self._set = self._interpreter.get_signature_runner("set_weights")
@@ -217,6 +224,22 @@ class LiteModel:
             counts once. The result equals ``predict([text_counts])``.
         """
         idx, val = sparse_batch([fold_counts(keys, counts, self.spec.hash_dim)])
+        return np.asarray(self._infer("probs", idx=idx, val=val), np.float32)
+
+    def predict_input(self, prepared: HashedInput) -> npt.NDArray[np.float32]:
+        """Output probabilities ``[1, len(labels)]`` of one :class:`HashedInput`.
+
+        The fast form of :meth:`predict_hashed` that a profile uses: the input row is
+        folded into arrays the model reuses (:class:`~edge_client.text.hashing.PaddedRow`),
+        so the result equals ``predict_hashed(prepared.keys, prepared.counts)`` bit for bit.
+
+        Parameters
+        ----------
+        prepared : HashedInput
+            :func:`~edge_client.text.hashing.hashed_input` of ``spec.bags(text_counts)``;
+            two models reading the same bags share it.
+        """
+        idx, val = self._row.fill(prepared)
         return np.asarray(self._infer("probs", idx=idx, val=val), np.float32)
 
     def logits(self, counts: Sequence[TextCounts]) -> npt.NDArray[np.float32]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import numpy as np
-import numpy.typing as npt
 
 from edge_client.arguments import enum_member, enum_members, integer_in_range, number_in_range
 from edge_client.behaviour.counts import BehaviourCounts
@@ -32,8 +31,8 @@ from edge_client.profile import (
 )
 from edge_client.taxonomy import Taxonomy, load_taxonomy
 from edge_client.text.features import TextCounts, cdi, extract
-from edge_client.text.hashing import hashed_counts
-from edge_client.text.language import check_language
+from edge_client.text.hashing import HashedInput, hashed_input
+from edge_client.text.language import TextLanguage, check_language, text_language
 
 if TYPE_CHECKING:
     from edge_client.behaviour.events import BehaviourEvent
@@ -49,6 +48,9 @@ MAX_TEXT_CHARS = 20_000_000
 """Longest single text :meth:`EdgeProfiler.observe` accepts (about 3 million words)."""
 
 _NOTHING_FUSED = FusedInterests({}, {})  # never mutated: shared by every profile without text
+# The counts of a profiler that observed nothing since its last reset, shared and never
+# mutated: a reset costs no allocation, and the first text's counts are adopted as they are.
+_NO_COUNTS = TextCounts()
 _NO_WORDS_NOTE = "No words observed yet: not enough evidence to infer anything."
 _NO_CONSENT_NOTE = (
     "Profiling consent is not given (or was withdrawn): nothing is inferred and what was "
@@ -137,9 +139,19 @@ class EdgeProfiler:
         self._label_nodes = label_nodes
         self._one_label_per_node = len(set(label_nodes)) == len(label_nodes)
         self._paths = {node: self._taxonomy.path(node) for node in set(label_nodes)}
+        # The policy and taxonomy are fixed: what each profile asks of them is looked up once.
+        allowed = [
+            i for i, node in enumerate(label_nodes) if self._engine.is_interest_allowed(node)
+        ]
+        self._allowed_labels = tuple(allowed)  # positions of the labels the policy allows
+        self._allowed_nodes = tuple(label_nodes[i] for i in allowed)
+        rules = self._policy.inference
+        self._floor = max(rules.interests.min_confidence, MIN_INTEREST_SCORE)
+        self._max_interests = rules.max_interests
+        self._signals = {signal: self._engine.is_signal_allowed(signal) for signal in Signal}
         self._bigrams = self._style.spec.bigrams or self._interests.spec.bigrams
         self._shared_input = self._style.spec.bigrams == self._interests.spec.bigrams
-        self._counts = TextCounts()
+        self._counts = _NO_COUNTS
         self._fresh = True  # nothing observed since the last reset: a new text is adopted
         self._behaviour = BehaviourCounts()
         self._fused = _NOTHING_FUSED
@@ -214,9 +226,10 @@ class EdgeProfiler:
         PolicyError
             If the policy forbids profiling this kind of input.
         """
-        signal = enum_member(Signal, signal, name="observe(signal)")
+        if type(signal) is not Signal:  # a name: checked and converted
+            signal = enum_member(Signal, signal, name="observe(signal)")
         self._require_profiling()
-        if not self._engine.is_signal_allowed(signal):
+        if not self._signals[signal]:
             raise PolicyError(
                 f"policy {self._policy.policy.name!r} does not allow profiling {signal.value!r} "
                 "(signals.allowed / signals.forbidden)"
@@ -337,7 +350,7 @@ class EdgeProfiler:
             If profiling is not allowed now.
         """
         self._require_profiling()
-        self._counts.add(counts)
+        self._own_counts().add(counts)
         self._fresh = False
         self._cached = None
 
@@ -346,9 +359,15 @@ class EdgeProfiler:
             self.reset()
             self._consent.check(Purpose.PROFILING)  # raises ConsentError with the reason
 
+    def _own_counts(self) -> TextCounts:
+        """The running counts, made this profiler's own before they are changed in place."""
+        if self._counts is _NO_COUNTS:
+            self._counts = TextCounts()
+        return self._counts
+
     def reset(self) -> None:
         """Forget everything observed (text counts and behaviour counts)."""
-        self._counts = TextCounts()
+        self._counts = _NO_COUNTS
         self._fresh = True
         self._behaviour.clear()
         self._cached = None
@@ -368,7 +387,7 @@ class EdgeProfiler:
             high=1.0,
             hint="1 keeps everything, 0 forgets all",
         )
-        self._counts.scale(factor)
+        self._own_counts().scale(factor)
         self._fresh = False
         self._behaviour.scale(factor)
         self._cached = None
@@ -510,14 +529,16 @@ class EdgeProfiler:
         counts = self._counts
         words = round(counts.words)
         evidence = evidence_for(counts.words)
-        language = check_language(counts)
+        # The verdict alone for English (the usual case); the whole check only for its note.
+        language = text_language(counts)
+        readable = language is TextLanguage.ENGLISH
         # Words the models may read: English prose. Other text is counted but not read.
-        text = evidence is not Evidence.NONE and language.readable
+        text = evidence is not Evidence.NONE and readable
         self._fused = _NOTHING_FUSED
         notes: list[str] = []
-        if not language.readable:
+        if not readable:
             observed = counts.words or counts.emoji or counts.symbols or counts.sentences
-            notes.append(language.note() if observed else _NO_WORDS_NOTE)
+            notes.append(check_language(counts).note() if observed else _NO_WORDS_NOTE)
             if not self._behaviour:
                 return Profile(
                     words=words,
@@ -526,16 +547,16 @@ class EdgeProfiler:
                     cdi=None,
                     interests=(),
                     notes=tuple(notes),
-                    language=language.language,
+                    language=language,
                 )
         rules = self._policy.inference
         usable: set[str] = set()
         # Both models read the same hashed counts (unigrams): converted once, folded twice.
-        prepared = hashed_counts(self._style.spec.bags(counts)) if text else None
+        prepared = hashed_input(self._style.spec.bags(counts)) if text else None
         if rules.decision_style.allowed and prepared is None:
             style = DecisionStyle(None, 0.0)
         elif rules.decision_style.allowed and prepared is not None:
-            analytical = float(self._style.predict_hashed(*prepared)[0, 0])
+            analytical = float(self._style.predict_input(prepared)[0, 0])
             weight = counts.words / (counts.words + THIN_EVIDENCE_WORDS)
             confidence = weight * abs(2.0 * analytical - 1.0)
             style = DecisionStyle(round(analytical, 6), round(float(confidence), 6))
@@ -548,7 +569,7 @@ class EdgeProfiler:
         best = 0.0
         if rules.interests.allowed:
             if prepared is not None and not self._shared_input:
-                prepared = hashed_counts(self._interests.spec.bags(counts))
+                prepared = hashed_input(self._interests.spec.bags(counts))
             interests, best, note = self._interests_of(counts.words, prepared)
             if note:
                 notes.append(note)
@@ -571,14 +592,12 @@ class EdgeProfiler:
             interests=interests,
             notes=tuple(notes),
             usable=frozenset(usable),
-            language=language.language,
+            language=language,
             interest_confidence=round(best, 6),
         )
 
     def _interests_of(
-        self,
-        words: float,
-        prepared: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None,
+        self, words: float, prepared: HashedInput | None
     ) -> tuple[tuple[Interest, ...], float, str]:
         """Confident allowed interests, the best allowed score, and a note when none is clear.
 
@@ -592,7 +611,13 @@ class EdgeProfiler:
         """
         by_node: dict[str, float] = {}
         if prepared is not None:
-            probs = self._interests.predict_hashed(*prepared)[0].tolist()
+            probs = self._interests.predict_input(prepared)[0].tolist()
+            if self._one_label_per_node and not self._behaviour:
+                found = self._text_interests(probs)
+                if found is not None:
+                    # Text alone: no interest has behaviour behind it for explain() to name.
+                    self._fused = _NOTHING_FUSED
+                    return found
             if self._one_label_per_node:
                 by_node = dict(zip(self._label_nodes, probs, strict=True))
             else:
@@ -608,7 +633,7 @@ class EdgeProfiler:
         # Allowed, finite scores, best first (the engine's filter guarantees all three).
         allowed = self._engine.filter_interests(self._fused.scores)
         best = next(iter(allowed.values()), 0.0)
-        floor = max(self._policy.inference.interests.min_confidence, MIN_INTEREST_SCORE)
+        floor = self._floor
         listed = tuple(
             Interest(node, self._paths.get(node) or self._taxonomy.path(node), score)
             for node, score in allowed.items()
@@ -616,12 +641,48 @@ class EdgeProfiler:
         )
         if listed or not allowed:
             return listed, best, ""
-        return (
-            (),
-            best,
-            f"No clear interest: no category the policy allows reaches a score of {floor:.2f} "
-            f"(the best reaches {best:.2f}), so none is listed.",
+        return (), best, _no_clear_interest(floor, best)
+
+    def _text_interests(self, probs: list[float]) -> tuple[tuple[Interest, ...], float, str] | None:
+        """What :meth:`_interests_of` returns for text alone, one node per label.
+
+        Without behaviour the fused scores are the probabilities themselves, so only the
+        labels the policy allows are read, and only those that reach the floor are ranked
+        (highest first, ties by node id, top ``max_interests``): the engine's ranking of
+        every allowed node, cut to the same list. ``None`` leaves the cases that ranking
+        decides differently to the general path: no allowed label, a ``max_interests``
+        below 1, a score that is not finite, or a best score of zero (whose sign the full
+        ranking picks).
+        """
+        scores = [probs[i] for i in self._allowed_labels]
+        if not scores or self._max_interests < 1 or not math.isfinite(sum(scores)):
+            return None
+        best = max(scores)
+        if best == 0.0:
+            return None
+        floor = self._floor
+        kept = [
+            (node, score)
+            for node, score in zip(self._allowed_nodes, scores, strict=True)
+            if score >= floor
+        ]
+        if not kept:
+            return (), best, _no_clear_interest(floor, best)
+        kept.sort(key=itemgetter(0))
+        kept.sort(key=itemgetter(1), reverse=True)
+        paths = self._paths
+        listed = tuple(
+            Interest(node, paths[node], score) for node, score in kept[: self._max_interests]
         )
+        return listed, best, ""
+
+
+def _no_clear_interest(floor: float, best: float) -> str:
+    """The note of a profile whose best allowed interest does not reach the floor."""
+    return (
+        f"No clear interest: no category the policy allows reaches a score of {floor:.2f} "
+        f"(the best reaches {best:.2f}), so none is listed."
+    )
 
 
 def _moment(now: object) -> datetime | None:

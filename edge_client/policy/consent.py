@@ -98,10 +98,12 @@ class ConsentState:
         bool
             ``True`` when the policy allows it and any required opt-in was granted.
         """
-        purpose = enum_member(Purpose, purpose, name="purpose")
-        if purpose not in self._rules.allowed_purposes:
+        if type(purpose) is not Purpose:  # a name (asked on every observed text: kept cheap)
+            purpose = enum_member(Purpose, purpose, name="purpose")
+        rules = self._rules
+        if purpose not in rules.allowed_purposes:
             return False
-        return purpose not in self._rules.opt_in_required or purpose in self._granted
+        return purpose not in rules.opt_in_required or purpose in self._granted
 
     def check(self, purpose: Purpose | str) -> None:
         """Raise unless ``purpose`` may run now.

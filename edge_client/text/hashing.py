@@ -9,13 +9,17 @@ script uses, so the device and the build compute identical inputs.
 
 from __future__ import annotations
 
+import sys
 import zlib
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "HashedInput",
+    "PaddedRow",
     "count_bigrams",
     "count_hashes",
     "count_unigrams",
@@ -23,6 +27,7 @@ __all__ = [
     "hash_bigram",
     "hash_token",
     "hashed_counts",
+    "hashed_input",
     "sparse_batch",
     "sparse_input",
 ]
@@ -258,3 +263,142 @@ def sparse_batch(
         idx[i, : len(ri)] = ri
         val[i, : len(rv)] = rv
     return idx, val
+
+
+class HashedInput(NamedTuple):
+    """Hashed counts converted once per profile, for every model that reads them.
+
+    Attributes
+    ----------
+    keys : numpy.ndarray of int64
+        Every bag's keys, in bag order (as :func:`hashed_counts` returns them).
+    counts : numpy.ndarray of float64
+        Their counts.
+    values : numpy.ndarray of float32
+        ``log1p(counts)`` as float32: a model's input value of a bucket that no other key
+        folds into.
+    tagged : numpy.ndarray of int64
+        ``keys << 32 | position``: masking the high half with a model's dimension and
+        sorting gives its buckets in order, each with the position it came from.
+    """
+
+    keys: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.float64]
+    values: npt.NDArray[np.float32]
+    tagged: npt.NDArray[np.int64]
+
+
+def hashed_input(bags: Iterable[Mapping[int, float]]) -> HashedInput:
+    """:func:`hashed_counts` of ``bags`` with the sublinear term frequency already applied.
+
+    Parameters
+    ----------
+    bags : iterable of mapping of int to float
+        Running counts keyed by hash (e.g. unigrams and bigrams).
+
+    Returns
+    -------
+    HashedInput
+        Keys, counts, ``log1p`` of the counts and the tagged keys, ready for
+        :meth:`PaddedRow.fill` of any model.
+    """
+    keys, counts = hashed_counts(bags)
+    tagged = np.left_shift(keys, 32)
+    tagged |= np.arange(len(keys), dtype=np.int64)
+    return HashedInput(keys, counts, np.log1p(counts).astype(np.float32), tagged)
+
+
+# A tagged key masked to a bucket holds the bucket in its high half and its position in
+# the low half, so one in-place sort of integers orders the buckets and says where each
+# came from. The halves are read through an int32 view, which needs little-endian memory,
+# and must fit a non-negative int32.
+_HALVES = sys.byteorder == "little"
+_MAX_HALF = 2**31
+
+
+class PaddedRow:
+    """One model's input row, folded from :class:`HashedInput` into arrays it reuses.
+
+    :meth:`fill` returns what ``sparse_batch([fold_counts(keys, counts, dim)])`` returns,
+    bit for bit, but writes it into the arrays of the previous call of the same width and
+    orders the buckets with one sort of tagged integers instead of an argsort. A profile
+    runs each model once per text, so this removes most of the small array operations of
+    folding and padding.
+
+    Parameters
+    ----------
+    dim : int
+        The model's hash dimension, a power of two.
+
+    Raises
+    ------
+    ValueError
+        If ``dim`` is not a positive power of two.
+    """
+
+    __slots__ = ("_dim", "_mask", "_rows", "_sorted")
+
+    def __init__(self, dim: int) -> None:
+        if dim <= 0 or dim & (dim - 1):
+            raise ValueError(f"dim must be a positive power of two, got {dim}")
+        self._dim = dim
+        # Keeps the bucket bits of the high half and the whole low half (the position).
+        self._mask = ((dim - 1) << 32) | 0xFFFFFFFF if dim <= _MAX_HALF and _HALVES else 0
+        self._sorted = np.empty(0, np.int64)
+        # Per width: the row's indices and values, and how many entries were written last.
+        self._rows: dict[int, tuple[npt.NDArray[np.int32], npt.NDArray[np.float32], list[int]]] = {}
+
+    def fill(self, prepared: HashedInput) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+        """Fold ``prepared`` into this model's padded ``[1, width]`` input.
+
+        Parameters
+        ----------
+        prepared : HashedInput
+            :func:`hashed_input` of the bags the model reads.
+
+        Returns
+        -------
+        indices, values : numpy.ndarray
+            Equal to ``sparse_batch([fold_counts(prepared.keys, prepared.counts, dim)])``.
+            Both arrays are overwritten by the next call: hand them to the model at once.
+        """
+        n = len(prepared.keys)
+        if n < 2 or not self._mask or n > _MAX_HALF:
+            return self._row(*fold_counts(prepared.keys, prepared.counts, self._dim))
+        if len(self._sorted) < n:
+            self._sorted = np.empty(max(n, 2 * len(self._sorted)), np.int64)
+        tagged = np.bitwise_and(prepared.tagged, self._mask, out=self._sorted[:n])
+        tagged.sort()
+        halves = tagged.view(np.int32)
+        positions, buckets = halves[0::2], halves[1::2]
+        step = buckets[1:] != buckets[:-1]
+        distinct = np.count_nonzero(step) + 1
+        if distinct == n:  # no collision (the common case): each key is its own bucket
+            return self._row(buckets, prepared.values.take(positions))
+        # Colliding keys: sum their counts, then log1p, as fold_counts does. A bucket's
+        # counts are summed in the order of fold_counts' argsort; two counts add the same
+        # either way, so only a bucket of three or more keys is handed to fold_counts.
+        first = np.flatnonzero(np.concatenate(([True], step)))
+        if n - distinct > 1 and np.diff(first, append=n).max() > 2:
+            return self._row(*fold_counts(prepared.keys, prepared.counts, self._dim))
+        summed = np.add.reduceat(prepared.counts.take(positions), first)
+        return self._row(buckets.take(first), np.log1p(summed).astype(np.float32))
+
+    def _row(
+        self, buckets: npt.NDArray[np.int32], values: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+        """Write sorted distinct ``buckets`` and their ``values`` into the padded row."""
+        n = len(buckets)
+        width = max(64, 1 << max(0, n - 1).bit_length())  # as sparse_batch pads
+        row = self._rows.get(width)
+        if row is None:
+            row = (np.zeros((1, width), np.int32), np.zeros((1, width), np.float32), [0])
+            self._rows[width] = row
+        idx, val, filled = row
+        idx[0, :n] = buckets
+        val[0, :n] = values
+        if filled[0] > n:  # clear what the previous, longer row left
+            idx[0, n : filled[0]] = 0
+            val[0, n : filled[0]] = 0.0
+        filled[0] = n
+        return idx, val

@@ -31,7 +31,7 @@ is thin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
@@ -46,6 +46,7 @@ __all__ = [
     "LanguageCheck",
     "TextLanguage",
     "check_language",
+    "text_language",
 ]
 
 
@@ -173,29 +174,52 @@ def check_language(counts: TextCounts) -> LanguageCheck:
     words = float(counts.words)
     if words <= 0:
         return LanguageCheck(TextLanguage.NO_WORDS, 0.0)
-    unigrams = counts.unigrams
-    markers = sum(map(unigrams.get, _MARKER_HASHES, _ZEROS))
-    check = LanguageCheck(
-        TextLanguage.ENGLISH,
-        words,
-        foreign_share=float(counts.foreign_words) / words,
-        marker_share=markers / words,
-        function_share=float(counts.categories.take(_FUNCTION).sum()) / words,
-        number_share=float(counts.categories[_NUMBER]) / words,
-        symbols_per_word=float(counts.symbols) / words,
+    shares = _shares(counts, words)
+    return LanguageCheck(_verdict(words, shares), words, *shares)
+
+
+def text_language(counts: TextCounts) -> TextLanguage:
+    """The verdict of :func:`check_language` alone (what a profile needs of English text).
+
+    Parameters
+    ----------
+    counts : TextCounts
+        Running counts of one text or of everything observed.
+
+    Returns
+    -------
+    TextLanguage
+        ``check_language(counts).language``, without building the check.
+    """
+    words = float(counts.words)
+    if words <= 0:
+        return TextLanguage.NO_WORDS
+    return _verdict(words, _shares(counts, words))
+
+
+def _shares(counts: TextCounts, words: float) -> tuple[float, float, float, float, float]:
+    """Foreign, marker, function-word, number and symbol shares of ``words`` words."""
+    markers = sum(map(counts.unigrams.get, _MARKER_HASHES, _ZEROS))
+    categories = counts.categories
+    return (
+        float(counts.foreign_words) / words,
+        markers / words,
+        # add.reduce is what ndarray.sum() runs, without its Python-level wrapper.
+        float(np.add.reduce(categories.take(_FUNCTION))) / words,
+        float(categories[_NUMBER]) / words,
+        float(counts.symbols) / words,
     )
-    verdict = TextLanguage.ENGLISH
-    if check.foreign_share >= _MAX_FOREIGN_SHARE:
-        verdict = TextLanguage.OTHER
-    elif check.number_share >= _MAX_NUMBER_SHARE or (
-        check.symbols_per_word >= _MAX_SYMBOLS_PER_WORD
-        and check.function_share < _CODE_FUNCTION_SHARE
+
+
+def _verdict(words: float, shares: tuple[float, float, float, float, float]) -> TextLanguage:
+    """The verdict on text of ``words`` words with :func:`_shares` (the module's rules)."""
+    foreign, marker, function, number, symbols = shares
+    if foreign >= _MAX_FOREIGN_SHARE:
+        return TextLanguage.OTHER
+    if number >= _MAX_NUMBER_SHARE or (
+        symbols >= _MAX_SYMBOLS_PER_WORD and function < _CODE_FUNCTION_SHARE
     ):
-        verdict = TextLanguage.NOT_PROSE
-    elif (
-        words >= MIN_WORDS_TO_TELL
-        and check.marker_share < _MIN_MARKER_SHARE
-        and check.function_share < _MIN_FUNCTION_SHARE
-    ):
-        verdict = TextLanguage.OTHER
-    return check if verdict is TextLanguage.ENGLISH else replace(check, language=verdict)
+        return TextLanguage.NOT_PROSE
+    if words >= MIN_WORDS_TO_TELL and marker < _MIN_MARKER_SHARE and function < _MIN_FUNCTION_SHARE:
+        return TextLanguage.OTHER
+    return TextLanguage.ENGLISH
