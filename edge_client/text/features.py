@@ -221,7 +221,7 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
     sentences = int(np.count_nonzero(ends[1:] > ends[:-1])) + int(not ends[-1])
     # Kind tally, then category hits: a histogram of the tokens' descriptions times the
     # table of what each description counts for.
-    histogram = np.bincount(vocab.descriptions.take(rows))
+    histogram = np.bincount(vocab.descriptions.take(rows)).astype(np.float64)
     described = histogram @ vocab.description_table[: len(histogram)]
     tally = described[:KINDS].tolist()
     hashes = vocab.hashes.take(rows)
@@ -239,7 +239,7 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
         exclamations=float(tally[EXCLAMATION]),
         questions=float(tally[QUESTION]),
         emoji=float(tally[EMOJI]),
-        categories=described[KINDS:].astype(np.float64),
+        categories=described[KINDS:],
         unigrams=unigrams,
         bigrams=pairs,
         foreign_words=float(tally[FOREIGN]),

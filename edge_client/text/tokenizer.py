@@ -156,7 +156,8 @@ def normalise(text: str) -> str:
         The text the token pattern runs on: URLs replaced by `` <url> `` and e-mail
         addresses by `` <email> `` so no address reaches a hash or a model.
     """
-    if any(ch in text for ch in _APOSTROPHE_CHARS):
+    # All-ASCII text (a flag, no scan) can only hold the backtick of the apostrophes.
+    if ("`" in text) if text.isascii() else any(ch in text for ch in _APOSTROPHE_CHARS):
         text = text.translate(_APOSTROPHES)
     text = text.lower()
     if "://" in text or "www." in text:

@@ -79,7 +79,7 @@ class Vocabulary:
     descriptions : numpy.ndarray of int32
         Each token's description: the row of :attr:`description_table` that holds its kind
         and its categories (tokens with the same kind and categories share one).
-    description_table : numpy.ndarray of int64
+    description_table : numpy.ndarray of float64
         ``[descriptions, KINDS + len(CATEGORY_NAMES)]``: a one-hot kind, then 1 for each
         category. A text's histogram of descriptions times this table is its kind tally
         followed by its category hits.
@@ -121,7 +121,8 @@ class Vocabulary:
         self.kinds = np.zeros(capacity, np.int8)
         self.letters = np.zeros(capacity, np.int64)
         self.descriptions = np.zeros(capacity, np.int32)
-        self.description_table = np.zeros((64, _DESCRIPTION_COLUMNS), np.int64)
+        # Float so a histogram times the table is one BLAS call; sums of counts stay exact.
+        self.description_table = np.zeros((64, _DESCRIPTION_COLUMNS), np.float64)
         # Piece number -> its tokens' rows: _flat[_starts[p] : _starts[p] + _lengths[p]].
         self._starts = np.zeros(capacity, np.intp)
         self._lengths = np.zeros(capacity, np.intp)
