@@ -130,9 +130,12 @@ def test_another_lexicon_starts_without_the_common_words() -> None:
     not (data.data_dir() / "reddit-top2013" / "train.jsonl").is_file(),
     reason="needs ../shared/data/reddit-top2013 to rebuild the table",
 )
-def test_rebuild_is_byte_identical() -> None:
-    """``python -m models.vocabulary`` rebuilds exactly the packaged bytes."""
-    from models.vocabulary import build
+def test_rebuild_is_byte_identical(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m models.vocabulary`` rebuilds exactly the packaged bytes and card."""
+    from models.vocabulary import main
 
-    table = build([doc.text for doc in data.load_reddit("train")])
-    assert encode_common_words(table) == PACKAGED.read_bytes()
+    assert main(["--out", str(tmp_path)]) == 0
+    assert (tmp_path / "common-words.bin").read_bytes() == PACKAGED.read_bytes()
+    card = asset_path("vocabulary", "README.md").read_text(encoding="utf-8")
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") == card
+    assert PACKAGED_SHA256 in capsys.readouterr().out
