@@ -30,8 +30,8 @@ from edge_client.profile import (
     evidence_for,
 )
 from edge_client.taxonomy import Taxonomy, load_taxonomy
-from edge_client.text.features import TextCounts, cdi, extract
-from edge_client.text.hashing import HashedInput, hashed_input
+from edge_client.text.features import TextCounts, UnigramArrays, cdi, extract_prepared
+from edge_client.text.hashing import HashedInput, hashed_input, prepared_input
 from edge_client.text.language import TextLanguage, check_language, text_language
 
 if TYPE_CHECKING:
@@ -153,6 +153,8 @@ class EdgeProfiler:
         self._shared_input = self._style.spec.bigrams == self._interests.spec.bigrams
         self._counts = _NO_COUNTS
         self._fresh = True  # nothing observed since the last reset: a new text is adopted
+        # The adopted text's unigrams as arrays, while the counts are that text's alone.
+        self._unigram_arrays: UnigramArrays | None = None
         self._behaviour = BehaviourCounts()
         self._fused = _NOTHING_FUSED
         self._cached: Profile | None = None
@@ -244,9 +246,10 @@ class EdgeProfiler:
                 f"text has {len(text):,} characters; at most {MAX_TEXT_CHARS:,} per observation "
                 "(split it into several texts)"
             )
-        counts = extract(text, bigrams=self._bigrams)
+        counts, arrays = extract_prepared(text, bigrams=self._bigrams)
         if self._fresh:  # nobody else holds these counts: adopt them instead of copying
             self._counts, self._fresh, self._cached = counts, False, None
+            self._unigram_arrays = arrays
         else:
             self.observe_counts(counts)
 
@@ -361,6 +364,7 @@ class EdgeProfiler:
 
     def _own_counts(self) -> TextCounts:
         """The running counts, made this profiler's own before they are changed in place."""
+        self._unigram_arrays = None  # the counts are about to change
         if self._counts is _NO_COUNTS:
             self._counts = TextCounts()
         return self._counts
@@ -369,6 +373,7 @@ class EdgeProfiler:
         """Forget everything observed (text counts and behaviour counts)."""
         self._counts = _NO_COUNTS
         self._fresh = True
+        self._unigram_arrays = None
         self._behaviour.clear()
         self._cached = None
 
@@ -525,6 +530,17 @@ class EdgeProfiler:
             behaviour=behaviour,
         )
 
+    def _prepared(self, counts: TextCounts) -> HashedInput:
+        """The style model's hashed input of ``counts`` (the interest model's too, if shared).
+
+        While the counts are one adopted text's, its unigram arrays are used as they are
+        (the same keys, in the same order, as converting ``counts.unigrams``).
+        """
+        arrays = self._unigram_arrays
+        if arrays is not None and not self._bigrams:  # the models read unigrams only
+            return prepared_input(*arrays)
+        return hashed_input(self._style.spec.bags(counts))
+
     def _compute(self) -> Profile:
         counts = self._counts
         words = round(counts.words)
@@ -552,7 +568,7 @@ class EdgeProfiler:
         rules = self._policy.inference
         usable: set[str] = set()
         # Both models read the same hashed counts (unigrams): converted once, folded twice.
-        prepared = hashed_input(self._style.spec.bags(counts)) if text else None
+        prepared = self._prepared(counts) if text else None
         if rules.decision_style.allowed and prepared is None:
             style = DecisionStyle(None, 0.0)
         elif rules.decision_style.allowed and prepared is not None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from edge_client.text.hashing import count_bigrams, count_hashes
+from edge_client.text.hashing import count_bigrams, run_lengths
 from edge_client.text.lexicon import CATEGORY_NAMES, Lexicon, load_lexicon
 from edge_client.text.tokenizer import normalise, pieces_of
 from edge_client.text.vocabulary import (
@@ -38,9 +38,11 @@ __all__ = [
     "CDI_POSITIVE",
     "DENSE_FEATURE_NAMES",
     "TextCounts",
+    "UnigramArrays",
     "cdi",
     "dense_features",
     "extract",
+    "extract_prepared",
     "token_names",
 ]
 
@@ -188,7 +190,7 @@ class TextCounts:
 
 
 def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False) -> TextCounts:
-    """Count the signals in one text.
+    """Count the signals in one text (:func:`extract_prepared` without its arrays).
 
     Parameters
     ----------
@@ -205,6 +207,35 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
     TextCounts
         The text's counts. The text itself is not kept.
     """
+    return extract_prepared(text, lexicon, bigrams=bigrams)[0]
+
+
+UnigramArrays = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
+"""A text's hashed unigram counts as arrays: the keys, increasing, and their counts."""
+
+
+def extract_prepared(
+    text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False
+) -> tuple[TextCounts, UnigramArrays]:
+    """:func:`extract`, and the unigram counts also as the arrays they were counted in.
+
+    The profiler reads the arrays instead of converting ``unigrams`` back (see
+    :func:`edge_client.text.hashing.prepared_input`) as long as the counts are its own and
+    unchanged.
+
+    Parameters
+    ----------
+    text, lexicon, bigrams
+        As for :func:`extract`.
+
+    Returns
+    -------
+    counts : TextCounts
+        What :func:`extract` returns.
+    unigrams : tuple of numpy.ndarray
+        ``counts.unigrams`` as keys (int64, increasing, the dict's order) and counts
+        (float64).
+    """
     lex = lexicon if lexicon is not None else load_lexicon()
     normalised = normalise(text)
     encoded = normalised.encode("utf-8", "surrogatepass")
@@ -213,7 +244,7 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
     vocab = _vocabulary(lex)
     rows = vocab.rows(pieces_of(normalised, encoded))
     if not len(rows):
-        return TextCounts(symbols=symbols)
+        return TextCounts(symbols=symbols), _NO_UNIGRAMS
     # Every count is read from the table's columns in bulk (no per-token Python work).
     ends = rows < END_ROWS
     # A sentence closes where a non-ending token is followed by an ending one, and at the
@@ -230,9 +261,10 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
         within = hashes.copy()
         within[ends] = BREAK  # no bigram touches a sentence-ending token
         pairs = count_bigrams(within, BREAK)
-    unigrams = count_hashes(hashes)
-    unigrams.pop(BREAK, None)  # sentence ends ("." runs) are not counted
-    return TextCounts(
+    distinct, repeats = run_lengths(hashes)
+    if distinct[-1] == BREAK:  # sentence ends ("." runs; the largest key) are not counted
+        distinct, repeats = distinct[:-1], repeats[:-1]
+    counts = TextCounts(
         words=float(tally[WORD] + tally[FOREIGN]),
         sentences=float(sentences),
         letters=float(vocab.letters.take(rows).sum()),
@@ -240,14 +272,16 @@ def extract(text: str, lexicon: Lexicon | None = None, *, bigrams: bool = False)
         questions=float(tally[QUESTION]),
         emoji=float(tally[EMOJI]),
         categories=described[KINDS:],
-        unigrams=unigrams,
+        unigrams=dict(zip(distinct.tolist(), repeats.tolist(), strict=True)),
         bigrams=pairs,
         foreign_words=float(tally[FOREIGN]),
         # Placeholders ("<url>") hold two of the symbols counted above.
         symbols=max(0.0, symbols - 2.0 * tally[OTHER]),
     )
+    return counts, (distinct.view(np.int64), repeats)
 
 
+_NO_UNIGRAMS: UnigramArrays = (np.zeros(0, np.int64), np.zeros(0, np.float64))
 _SYMBOLS = b"{}[]()<>;=|&\\^~$#_*"
 _NOT_SYMBOL = bytes(b for b in range(256) if b not in _SYMBOLS)
 _VOCABULARIES: dict[int, Vocabulary] = {}

@@ -28,6 +28,8 @@ __all__ = [
     "hash_token",
     "hashed_counts",
     "hashed_input",
+    "prepared_input",
+    "run_lengths",
     "sparse_batch",
     "sparse_input",
 ]
@@ -92,17 +94,37 @@ def count_hashes(keys: npt.NDArray[np.uint64]) -> dict[int, float]:
     dict of int to float
         How often each distinct hash occurs, keyed in increasing order.
     """
+    distinct, counts = run_lengths(keys)
+    return dict(zip(distinct.tolist(), counts.tolist(), strict=True))
+
+
+def run_lengths(
+    keys: npt.NDArray[np.uint64],
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]:
+    """Sort ``keys`` in place and return each distinct value with how often it occurs.
+
+    Parameters
+    ----------
+    keys : numpy.ndarray of uint64
+        Hashes, in any order.
+
+    Returns
+    -------
+    distinct : numpy.ndarray of uint64
+        The distinct values, increasing.
+    counts : numpy.ndarray of float64
+        How often each occurs.
+    """
     n = len(keys)
     if n == 0:
-        return {}
+        return keys[:0], np.zeros(0, np.float64)
     keys.sort()
     # Edges of the runs of equal sorted keys; each run's length is its count.
     edges = np.empty(n + 1, bool)
     edges[0] = edges[n] = True
     np.not_equal(keys[1:], keys[:-1], out=edges[1:n])
     at = np.flatnonzero(edges)
-    lengths = (at[1:] - at[:-1]).astype(np.float64)
-    return dict(zip(keys[at[:-1]].tolist(), lengths.tolist(), strict=True))
+    return keys[at[:-1]], (at[1:] - at[:-1]).astype(np.float64)
 
 
 def _counts(keys: npt.NDArray[np.uint64]) -> dict[int, float]:
@@ -302,7 +324,24 @@ def hashed_input(bags: Iterable[Mapping[int, float]]) -> HashedInput:
         Keys, counts, ``log1p`` of the counts and the tagged keys, ready for
         :meth:`PaddedRow.fill` of any model.
     """
-    keys, counts = hashed_counts(bags)
+    return prepared_input(*hashed_counts(bags))
+
+
+def prepared_input(keys: npt.NDArray[np.int64], counts: npt.NDArray[np.float64]) -> HashedInput:
+    """:class:`HashedInput` of keys and counts already in array form (see :func:`hashed_input`).
+
+    Parameters
+    ----------
+    keys : numpy.ndarray of int64
+        32-bit hashes (as :func:`hashed_counts` gives them, in the bags' order).
+    counts : numpy.ndarray of float64
+        Their counts.
+
+    Returns
+    -------
+    HashedInput
+        The same as :func:`hashed_input` of the bags these arrays hold, in the same order.
+    """
     tagged = np.left_shift(keys, 32)
     tagged |= np.arange(len(keys), dtype=np.int64)
     return HashedInput(keys, counts, np.log1p(counts).astype(np.float32), tagged)

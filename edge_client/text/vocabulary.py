@@ -87,13 +87,15 @@ class Vocabulary:
 
     __slots__ = (
         "_chars",
+        "_common",
         "_described",
         "_flat",
-        "_flat_size",
         "_lengths",
         "_lock",
+        "_piece_rows",
         "_pieces",
         "_size",
+        "_staged",
         "_starts",
         "_tokens",
         "description_table",
@@ -109,13 +111,17 @@ class Vocabulary:
         self._pieces = _Pieces(self)
         self._tokens: list[str] = []
         self._described: dict[tuple[int, tuple[int, ...]], int] = {}
-        self._size = 0
-        self._flat_size = 0
         self._chars = 0
-        self._lock = threading.Lock()  # adding a token is several steps; threads take turns
+        self._lock = threading.Lock()  # adding a piece is several steps; threads take turns
         common = _common_words(lexicon)
+        self._common = len(common.words)
+        # The row of each piece numbered after the common words (-1 if not one token).
+        self._piece_rows: list[int] = []
+        # New pieces and tokens are described into Python lists and written to the NumPy
+        # columns in one go per text (a NumPy write per value costs more than the rest).
+        self._staged = _Staged()
         capacity = _INITIAL_ROWS
-        while capacity < END_ROWS + len(common.words) + _INITIAL_ROWS // 2:
+        while capacity < END_ROWS + self._common + _INITIAL_ROWS // 2:
             capacity *= 2
         self.hashes = np.zeros(capacity, np.uint64)
         self.kinds = np.zeros(capacity, np.int8)
@@ -127,9 +133,11 @@ class Vocabulary:
         self._starts = np.zeros(capacity, np.intp)
         self._lengths = np.zeros(capacity, np.intp)
         self._flat = np.zeros(capacity, np.intp)
+        self._size = 0
         for token, kind, crc in ((".", END, BREAK), ("!", EXCLAMATION, _HASH_EXCLAMATION)):
             self._append(token, kind, crc, 0, ())
         self._append("?", QUESTION, _HASH_QUESTION, 0, ())
+        self._write_staged()
         self._preload(common)
 
     def __len__(self) -> int:
@@ -157,6 +165,8 @@ class Vocabulary:
         # Piece numbers (one C-level map; a list first: np.array converts a list of ints
         # faster than np.fromiter a map), then their rows by NumPy indexing.
         numbers = np.array(list(map(self._pieces.__getitem__, pieces)), np.intp)
+        if self._staged.pieces:  # new pieces (this thread's or another's) reach the columns
+            self._write_staged()
         lengths = self._lengths.take(numbers)
         starts = self._starts.take(numbers)
         if lengths.min(initial=1) == 1 == lengths.max(initial=1):  # one token a piece
@@ -168,40 +178,43 @@ class Vocabulary:
 
     def items(self) -> Iterator[tuple[str, int, int, int]]:
         """Every token with its hash, kind code and row (for naming hashes in explanations)."""
+        self._write_staged()
         hashes, kinds = self.hashes, self.kinds
-        for row, token in enumerate(self._tokens):
+        for row, token in enumerate(self._tokens[: self._size]):
             yield token, int(hashes[row]), int(kinds[row]), row
 
     def _split(self, piece: str) -> int:
         """Number a piece not seen before, splitting it into tokens (called on a miss)."""
-        pattern = ascii_token_pattern() if piece.isascii() else full_token_pattern()
+        if piece.isascii():
+            # Lowercase ASCII letters only: the piece is one word token.
+            tokens = [piece] if piece.isalpha() else _ASCII_PATTERN.findall(piece)
+        else:
+            tokens = full_token_pattern().findall(piece)
         with self._lock:
-            rows = list(map(self._row, pattern.findall(piece)))
+            rows = list(map(self._row, tokens))
             known = self._pieces.get(piece)  # the piece is one new token, or another thread
             return known if known is not None else self._add_piece(piece, rows)
 
     def _add_piece(self, piece: str, rows: list[int]) -> int:
-        """Record the rows of a new piece and return its number (lock held)."""
-        number = len(self._pieces)
-        if number == len(self._starts):
-            self._starts = np.concatenate([self._starts, np.zeros_like(self._starts)])
-            self._lengths = np.concatenate([self._lengths, np.zeros_like(self._lengths)])
-        start = self._flat_size
-        while start + len(rows) > len(self._flat):
-            self._flat = np.concatenate([self._flat, np.zeros_like(self._flat)])
-        self._flat[start : start + len(rows)] = rows
-        self._starts[number] = start
-        self._lengths[number] = len(rows)
-        self._flat_size = start + len(rows)
+        """Stage the rows of a new piece and return its number (lock held)."""
+        staged = self._staged
+        number = self._common + len(self._piece_rows)
+        self._piece_rows.append(rows[0] if len(rows) == 1 else -1)
+        staged.pieces.append(len(rows))
+        staged.flat.extend(rows)
         self._chars += len(piece)
         self._pieces[piece] = number  # last: other threads only see complete entries
         return number
 
     def _row(self, token: str) -> int:
-        """The row of one token, described and appended if it is new (lock held)."""
+        """The row of one token, described and staged if it is new (lock held)."""
         known = self._pieces.get(token)
-        if known is not None and self._lengths[known] == 1:
-            return int(self._flat[self._starts[known]])
+        if known is not None:
+            if known < self._common:  # the common words are pieces 0.. and rows 3..
+                return known + END_ROWS
+            row = self._piece_rows[known - self._common]
+            if row >= 0:
+                return row
         first = _FIRST[token[0]]
         fixed = _FIXED_ROWS.get(first)
         if fixed is not None:
@@ -216,17 +229,51 @@ class Vocabulary:
     def _append(
         self, token: str, kind: int, crc: int, letters: int, categories: tuple[int, ...]
     ) -> int:
-        """Write a new token's columns (before any reader can see its row) and return it."""
-        row = self._size
-        if row == len(self.kinds):
-            self._grow()
-        self.hashes[row] = crc
-        self.kinds[row] = kind
-        self.letters[row] = letters
-        self.descriptions[row] = self._description(kind, categories)
+        """Stage a new token's columns and return its row (lock held)."""
+        staged = self._staged
+        staged.hashes.append(crc)
+        staged.kinds.append(kind)
+        staged.letters.append(letters)
+        staged.descriptions.append(self._description(kind, categories))
         self._tokens.append(token)
+        row = self._size
         self._size = row + 1
         return row
+
+    def _write_staged(self) -> None:
+        """Write the staged pieces and tokens to the NumPy columns, growing them if needed.
+
+        Under the lock, and the staging lists are emptied only after the columns hold
+        their values: a thread that was given a staged piece number either writes the
+        columns itself or finds them written.
+        """
+        with self._lock:
+            staged = self._staged
+            tokens = len(staged.hashes)
+            if tokens:
+                start = self._size - tokens
+                while self._size > len(self.kinds):
+                    self._grow()
+                self.hashes[start : self._size] = staged.hashes
+                self.kinds[start : self._size] = staged.kinds
+                self.letters[start : self._size] = staged.letters
+                self.descriptions[start : self._size] = staged.descriptions
+            pieces = len(staged.pieces)
+            if pieces:
+                start = len(self._pieces) - pieces
+                stop = len(self._pieces)
+                while stop > len(self._starts):
+                    self._starts = np.concatenate([self._starts, np.zeros_like(self._starts)])
+                    self._lengths = np.concatenate([self._lengths, np.zeros_like(self._lengths)])
+                flat_start = int(self._starts[start - 1] + self._lengths[start - 1]) if start else 0
+                flat_stop = flat_start + len(staged.flat)
+                while flat_stop > len(self._flat):
+                    self._flat = np.concatenate([self._flat, np.zeros_like(self._flat)])
+                lengths = np.array(staged.pieces, np.intp)
+                self._lengths[start:stop] = lengths
+                self._starts[start:stop] = flat_start + np.cumsum(lengths) - lengths
+                self._flat[flat_start:flat_stop] = staged.flat
+            staged.clear()
 
     def _description(self, kind: int, categories: tuple[int, ...]) -> int:
         """The row of :attr:`description_table` for a kind and categories (added if new)."""
@@ -258,12 +305,11 @@ class Vocabulary:
         self.descriptions[start:stop] = np.array(ids, np.int32)[common.category_sets]
         self._tokens.extend(words)
         self._size = stop
-        # Each word is also a piece of one token: pieces 0.. are rows start...
+        # Each word is also a piece of one token: pieces 0.. are rows 3...
         count = len(words)
         self._starts[:count] = np.arange(count)
         self._lengths[:count] = 1
         self._flat[:count] = np.arange(start, stop)
-        self._flat_size = count
         self._chars = sum(map(len, words))
         self._pieces.update(zip(words, range(count), strict=True))
 
@@ -273,6 +319,27 @@ class Vocabulary:
         self.kinds = np.concatenate([self.kinds, np.zeros_like(self.kinds)])
         self.letters = np.concatenate([self.letters, np.zeros_like(self.letters)])
         self.descriptions = np.concatenate([self.descriptions, np.zeros_like(self.descriptions)])
+
+
+class _Staged:
+    """New tokens' columns and new pieces' rows, not yet written to the NumPy columns."""
+
+    __slots__ = ("descriptions", "flat", "hashes", "kinds", "letters", "pieces")
+
+    def __init__(self) -> None:
+        self.hashes: list[int] = []
+        self.kinds: list[int] = []
+        self.letters: list[int] = []
+        self.descriptions: list[int] = []
+        self.pieces: list[int] = []  # each new piece's number of tokens
+        self.flat: list[int] = []  # their rows, piece after piece
+
+    def clear(self) -> None:
+        """Forget what was written."""
+        for column in (self.hashes, self.kinds, self.letters, self.descriptions):
+            column.clear()
+        self.pieces.clear()
+        self.flat.clear()
 
 
 _NO_COMMON_WORDS = CommonWords(
@@ -305,6 +372,7 @@ class _Pieces(dict[str, int]):
         return self._vocabulary._split(piece)
 
 
+_ASCII_PATTERN = ascii_token_pattern()
 _HASH_EXCLAMATION = zlib.crc32(b"!")
 _HASH_QUESTION = zlib.crc32(b"?")
 

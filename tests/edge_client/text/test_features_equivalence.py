@@ -215,3 +215,20 @@ def test_every_token_splits_into_itself(text: str) -> None:
     """A token, alone, is one token: the table may use a token as a piece of its own."""
     for token in full_token_pattern().findall(normalise(text)):
         assert full_token_pattern().findall(token) == [token]
+
+
+def test_prepared_unigrams_are_the_dict_as_arrays() -> None:
+    """``extract_prepared``'s arrays give the same model input as converting the dict."""
+    from edge_client.text.features import extract_prepared
+    from edge_client.text.hashing import hashed_input, prepared_input
+
+    for text in [*sample_texts()[:20], *HOSTILE]:
+        counts, arrays = extract_prepared(text)
+        assert list(zip(*(a.tolist() for a in arrays), strict=True)) == list(
+            counts.unigrams.items()
+        )
+        fast, plain = prepared_input(*arrays), hashed_input([counts.unigrams])
+        for name in ("keys", "counts", "values", "tagged"):
+            mine, theirs = getattr(fast, name), getattr(plain, name)
+            assert mine.dtype == theirs.dtype, name
+            assert np.array_equal(mine, theirs), name
