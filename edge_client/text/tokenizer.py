@@ -211,8 +211,9 @@ def pieces_of(normalised: str, encoded: bytes | None = None) -> list[str]:
     ``.`` token of its own, and a run of sentence ends may come out as several (consecutive
     sentence ends close one sentence, and are not counted otherwise). Before splitting,
     separator characters become spaces, ``", "`` loses its comma (a comma is only part of
-    a token between two digits) and ``". "`` becomes ``" . "`` (a dot followed by a space
-    ends a sentence), so most pieces are a single word.
+    a token between two digits), and ``". "`` and ``".."`` are spaced out (a dot followed by
+    a space or a dot ends a sentence), also at the end of the text, so most pieces are a
+    single word.
 
     Parameters
     ----------
@@ -234,7 +235,10 @@ def pieces_of(normalised: str, encoded: bytes | None = None) -> list[str]:
         spaced = encoded.translate(_TO_SPACE).decode("utf-8", "surrogatepass")
     if "\n" in spaced:
         spaced = spaced.replace("\n", " . ")
-    return spaced.replace(", ", " ").replace(". ", " . ").split()
+    if ".." in spaced:
+        spaced = spaced.replace("..", " .. ")
+    # The space at the end lets a last "," or "." come off its word too.
+    return (spaced + " ").replace(", ", " ").replace(". ", " . ").split()
 
 
 _FIRST_CHAR_KINDS = {
