@@ -1,18 +1,20 @@
 """The featurizer's token table: what each whitespace-separated piece of text counts for.
 
-:func:`edge_client.text.features.extract` splits normalised text at whitespace (one C-level
-``str.split``) and looks every *piece* up here at once (one C-level ``map``): a piece maps
-to the rows of the tokens the token pattern finds in it (``"don't,"`` to the row of
-``don't``; most pieces are one word and one row). The token pattern never matches across
-whitespace other than a line break, and line breaks are turned into ``" . "`` first (a
-sentence end either way), so the rows of the pieces, in order, are the rows of the text's
-tokens. Everything a token counts for — its CRC-32 hash, its kind, its letters and its word
-categories — is then read for the whole text by NumPy indexing, with no per-token Python
-work. Sentence ends, runs of ``!`` and runs of ``?`` have fixed rows (0, 1 and 2), so a
-sentence boundary is ``row < 3``.
+:func:`edge_client.text.features.extract` splits normalised text into pieces
+(:func:`edge_client.text.tokenizer.pieces_of`: whitespace, after separators became spaces)
+and looks every piece up here at once (one C-level ``map``): a piece has a number, and the
+number leads to the rows of the tokens the token pattern finds in it (``"don't"`` to the
+row of ``don't``; most pieces are one word and one row). The rows of the pieces, in order,
+are the rows of the text's tokens. Everything a token counts for — its CRC-32 hash, its
+kind, its letters and its word categories — is then read for the whole text by NumPy
+indexing, with no per-token Python work. Sentence ends, runs of ``!`` and runs of ``?`` have
+fixed rows (0, 1 and 2), so a sentence boundary is ``row < 3``.
 
-A piece is looked at once, the first time the process sees it, and only in memory: the
-table holds the pieces and tokens, like any cache of the text the device is reading, and is
+The table starts with the shipped common words already described
+(:mod:`edge_client.text.common_words`). Any other piece is split and its new tokens are
+described once, the first time the process sees it, into Python lists that reach the NumPy
+columns in one write per column before the text's rows are read. It lives only in memory:
+the table holds pieces and tokens, like any cache of the text the device is reading, and is
 never stored or sent.
 """
 
