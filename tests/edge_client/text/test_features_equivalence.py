@@ -175,7 +175,13 @@ def test_threads_sharing_the_token_table_count_the_same(monkeypatch: pytest.Monk
     from concurrent.futures import ThreadPoolExecutor
 
     monkeypatch.setattr(features, "_VOCABULARIES", {})
-    texts = [f"{text} token{i} word{i % 7}" for i in range(40) for text in sample_texts()[:3]]
+    # New numbered tokens, and new words of letters only (each added in one step).
+    words = [f"zq{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(40)]
+    texts = [
+        f"{text} token{i} word{i % 7} {words[i]} {words[(i * 7) % 40]}"
+        for i in range(40)
+        for text in sample_texts()[:3]
+    ]
     with ThreadPoolExecutor(max_workers=4) as pool:
         counted = list(pool.map(extract, texts))
     assert all(same(c, extract_reference(t)) for c, t in zip(counted, texts, strict=True))
@@ -232,3 +238,21 @@ def test_prepared_unigrams_are_the_dict_as_arrays() -> None:
             mine, theirs = getattr(fast, name), getattr(plain, name)
             assert mine.dtype == theirs.dtype, name
             assert np.array_equal(mine, theirs), name
+
+
+def test_new_words_are_described_as_the_general_split_describes_them() -> None:
+    """A new piece of letters only, added in one step, gets the row the general path gives."""
+    lexicon = load_lexicon()
+    words = ["zqxvw", "unbelievabilityzz", "zzhe", "Qwerty", "theirzz", "aaaaaaaaaaaaaaaaaa"]
+    fast, general = Vocabulary(lexicon), Vocabulary(lexicon)
+    fast_rows = fast.rows(words).tolist()
+    general_rows = [general._split(word) for word in words]
+    assert len(fast) == len(general) and len(fast_rows) == len(words)
+    assert general.rows(words).tolist() == fast_rows
+    fast_items, general_items = list(fast.items()), list(general.items())
+    assert fast_items == general_items
+    for column in ("hashes", "kinds", "letters", "descriptions"):
+        assert np.array_equal(getattr(fast, column), getattr(general, column)), column
+    assert np.array_equal(fast.description_table, general.description_table)
+    assert fast.characters == general.characters
+    assert general_rows == [fast._pieces[word] for word in words]
