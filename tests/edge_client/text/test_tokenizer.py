@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_client.text.tokenizer import TokenKind, iter_sentences, scan, tokenize
+from edge_client.text.tokenizer import TokenKind, iter_sentences, normalise, scan, tokenize
 
 
 def texts(s: str) -> list[str]:
@@ -99,3 +99,20 @@ def test_sentences_split_at_enders_and_line_breaks() -> None:
 def test_any_string_tokenizes(text: str) -> None:
     """Arbitrary Unicode never raises and gives non-empty tokens."""
     assert all(tok for tok in scan(text))
+
+
+@given(
+    st.lists(
+        st.sampled_from([*"ab1_-.+@ \n", "é", "我", "@name", "x@y.z", "a.b@c-d.e", "@."]),
+        max_size=40,
+    ).map("".join)
+)
+def test_email_precheck_masks_exactly_what_the_pattern_masks(text: str) -> None:
+    """Text the "@domain." scan skips has no e-mail match: masking is unchanged by it."""
+    from edge_client.text import tokenizer
+
+    lowered = text.lower()
+    masked = tokenizer._EMAIL_RE.sub(" <email> ", lowered)
+    if tokenizer._EMAIL_DOMAIN_RE.search(lowered) is None:
+        assert masked == lowered
+    assert normalise(text) == masked
