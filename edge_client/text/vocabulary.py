@@ -164,9 +164,9 @@ class Vocabulary:
         numpy.ndarray of intp
             One row per token, in text order (empty when the pieces hold no token).
         """
-        # Piece numbers (one C-level map; a list first: np.array converts a list of ints
-        # faster than np.fromiter a map), then their rows by NumPy indexing.
-        numbers = np.array(list(map(self._pieces.__getitem__, pieces)), np.intp)
+        # Piece numbers (one C-level map read straight into an array: NumPy 2.4 fills it
+        # faster than it converts a list), then their rows by NumPy indexing.
+        numbers = np.fromiter(map(self._pieces.__getitem__, pieces), np.intp, len(pieces))
         if self._staged.pieces:  # new pieces (this thread's or another's) reach the columns
             self._write_staged()
         lengths = self._lengths.take(numbers)
