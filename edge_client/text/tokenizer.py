@@ -204,6 +204,14 @@ def scan_normalised(normalised: str) -> list[str]:
 _SEPARATORS = bytes(c for c in range(32) if c != 10) + b'"#$%&()*+/:;=@[\\]^`{|}~\x7f'
 _TO_SPACE = bytes.maketrans(_SEPARATORS, b" " * len(_SEPARATORS))
 _TO_SPACE_ASCII = bytes.maketrans(_SEPARATORS + b"-", b" " * (len(_SEPARATORS) + 1))
+# A comma is part of a token only between two digits ("1,000"); in text where no comma is,
+# every comma is a separator too.
+_TO_SPACE_COMMA = bytes.maketrans(_SEPARATORS + b",", b" " * (len(_SEPARATORS) + 1))
+_TO_SPACE_ASCII_COMMA = bytes.maketrans(_SEPARATORS + b"-,", b" " * (len(_SEPARATORS) + 2))
+# A comma or a dot between two digits (Unicode digits, as the token pattern's); each pattern
+# starts with its literal, which the regular-expression engine finds by a fast scan.
+_NUMBER_COMMA_RE = re.compile(r",(?<=\d,)(?=\d)")
+_NUMBER_DOT_RE = re.compile(r"\.(?<=\d\.)(?=\d)")
 
 
 def pieces_of(normalised: str, encoded: bytes | None = None) -> list[str]:
@@ -214,10 +222,12 @@ def pieces_of(normalised: str, encoded: bytes | None = None) -> list[str]:
     are the tokens of the text, with one difference that changes no count: a line break becomes a
     ``.`` token of its own, and a run of sentence ends may come out as several (consecutive
     sentence ends close one sentence, and are not counted otherwise). Before splitting,
-    separator characters become spaces, ``", "`` loses its comma (a comma is only part of
-    a token between two digits), and ``". "`` and ``".."`` are spaced out (a dot followed by
-    a space or a dot ends a sentence), also at the end of the text, so most pieces are a
-    single word.
+    separator characters become spaces, and so do commas, unless a comma stands between two
+    digits somewhere in the text; then only ``", "`` loses its comma (a comma is only part
+    of a token between two digits). Dots are spaced out, every one of them unless a dot
+    stands between two digits somewhere in the text (a dot is a sentence end of its own
+    everywhere but inside a number); then ``". "`` and ``".."`` only, also at the end of the
+    text. So most pieces are a single word.
 
     Parameters
     ----------
@@ -233,16 +243,25 @@ def pieces_of(normalised: str, encoded: bytes | None = None) -> list[str]:
     """
     if encoded is None:
         encoded = normalised.encode("utf-8", "surrogatepass")
+    # Separators are translated in the bytes; the commas with them unless one is in a number.
+    number_comma = _NUMBER_COMMA_RE.search(normalised) is not None
     if normalised.isascii():
-        spaced = encoded.translate(_TO_SPACE_ASCII).decode("ascii")
+        table = _TO_SPACE_ASCII if number_comma else _TO_SPACE_ASCII_COMMA
+        spaced = encoded.translate(table).decode("ascii")
     else:
-        spaced = encoded.translate(_TO_SPACE).decode("utf-8", "surrogatepass")
+        table = _TO_SPACE if number_comma else _TO_SPACE_COMMA
+        spaced = encoded.translate(table).decode("utf-8", "surrogatepass")
     if "\n" in spaced:
         spaced = spaced.replace("\n", " . ")
+    if number_comma:
+        # The space at the end lets a last "," come off its word too.
+        spaced = (spaced + " ").replace(", ", " ")
+    if _NUMBER_DOT_RE.search(normalised) is None:
+        return spaced.replace(".", " . ").split()
     if ".." in spaced:
         spaced = spaced.replace("..", " .. ")
-    # The space at the end lets a last "," or "." come off its word too.
-    return (spaced + " ").replace(", ", " ").replace(". ", " . ").split()
+    # The space at the end lets a last "." come off its word too.
+    return (spaced + " ").replace(". ", " . ").split()
 
 
 _FIRST_CHAR_KINDS = {

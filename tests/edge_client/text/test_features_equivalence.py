@@ -256,3 +256,17 @@ def test_new_words_are_described_as_the_general_split_describes_them() -> None:
     assert np.array_equal(fast.description_table, general.description_table)
     assert fast.characters == general.characters
     assert general_rows == [fast._pieces[word] for word in words]
+
+
+def test_dots_and_commas_count_the_same_with_and_without_numbers() -> None:
+    """Dots and commas are spaced out in bulk only when no number holds one: same counts."""
+    tricky = [
+        "e.g. u.s. o.o ph.d .how 1,a a,b 1.,2 1,.2 ,5 5, x,,y …. word.\nnext ... !.?. '.'",
+        "a,b,c. d.e.f, g..h,, i.\n\n.j ١, ٢ tri-type 9w8. <url>. that's.it,ok",
+    ]
+    for text in tricky:
+        # As written (no comma or dot between digits), then with a number holding a comma,
+        # a dot, or both (the other way of spacing them out).
+        for extra in ("", " 1,000", " 3.5", " 1,000.5", " ١,٢", " ١.٢"):
+            variant = text + extra
+            assert same(extract(variant, bigrams=True), extract_reference(variant, bigrams=True))
