@@ -227,7 +227,8 @@ def pieces_of(normalised: str, encoded: bytes | None = None) -> list[str]:
     of a token between two digits). Dots are spaced out, every one of them unless a dot
     stands between two digits somewhere in the text (a dot is a sentence end of its own
     everywhere but inside a number); then ``". "`` and ``".."`` only, also at the end of the
-    text. So most pieces are a single word.
+    text. A ``?`` or ``!`` is spaced out too when the text has no run of two (a run is one
+    token). So most pieces are a single word.
 
     Parameters
     ----------
@@ -253,6 +254,11 @@ def pieces_of(normalised: str, encoded: bytes | None = None) -> list[str]:
         spaced = encoded.translate(table).decode("utf-8", "surrogatepass")
     if "\n" in spaced:
         spaced = spaced.replace("\n", " . ")
+    # A "?" or "!" is a run of its own when no two stand together: each becomes a piece.
+    if "?" in spaced and "??" not in spaced:
+        spaced = spaced.replace("?", " ? ")
+    if "!" in spaced and "!!" not in spaced:
+        spaced = spaced.replace("!", " ! ")
     if number_comma:
         # The space at the end lets a last "," come off its word too.
         spaced = (spaced + " ").replace(", ", " ")

@@ -171,7 +171,9 @@ class Vocabulary:
             self._write_staged()
         lengths = self._lengths.take(numbers)
         starts = self._starts.take(numbers)
-        if lengths.min(initial=1) == 1 == lengths.max(initial=1):  # one token a piece
+        if lengths.max(initial=1) == 1:  # at most one token a piece (the usual case)
+            if lengths.min(initial=1) == 0:  # pieces without a token (">", "'") add no row
+                starts = starts[lengths.astype(bool)]
             return self._flat.take(starts)
         ends = np.cumsum(lengths)
         within = np.arange(int(ends[-1])) + np.repeat(starts - (ends - lengths), lengths)

@@ -258,15 +258,16 @@ def test_new_words_are_described_as_the_general_split_describes_them() -> None:
     assert general_rows == [fast._pieces[word] for word in words]
 
 
-def test_dots_and_commas_count_the_same_with_and_without_numbers() -> None:
-    """Dots and commas are spaced out in bulk only when no number holds one: same counts."""
+def test_dots_commas_and_marks_count_the_same_either_way_they_are_spaced() -> None:
+    """Dots, commas, ``?`` and ``!`` are spaced out in bulk only when safe: same counts."""
     tricky = [
-        "e.g. u.s. o.o ph.d .how 1,a a,b 1.,2 1,.2 ,5 5, x,,y …. word.\nnext ... !.?. '.'",
+        "e.g. u.s. o.o ph.d .how 1,a a,b 1.,2 1,.2 ,5 5, x,,y …. word.\nnext ... !.?. '.'"
+        " what?! why? you! ?a!b <url>? it's!",
         "a,b,c. d.e.f, g..h,, i.\n\n.j ١, ٢ tri-type 9w8. <url>. that's.it,ok",
     ]
     for text in tricky:
-        # As written (no comma or dot between digits), then with a number holding a comma,
-        # a dot, or both (the other way of spacing them out).
-        for extra in ("", " 1,000", " 3.5", " 1,000.5", " ١,٢", " ١.٢"):
+        # As written (no comma or dot between digits, no run of marks), then with a number
+        # holding a comma, a dot or both, or a run of "?" or "!" (the other way of spacing).
+        for extra in ("", " 1,000", " 3.5", " 1,000.5", " ١,٢", " ١.٢", " why??", " wow!!"):
             variant = text + extra
             assert same(extract(variant, bigrams=True), extract_reference(variant, bigrams=True))
