@@ -612,9 +612,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "where available (ru_maxrss survives exec on Linux). MB = 10^6 bytes.",
             "anon/file MB: resident memory at the end of the run, anonymous (the process's "
             "own heap and arrays) and file-backed (shared libraries, mapped models). The "
-            "file-backed part depends on the kernel's page cache, not on the code: on a kernel "
-            "that caches files in large folios, libraries pip has just written are mapped in "
-            "larger pieces (about 9 MB more peak RSS here until the page cache was dropped).",
+            "file-backed part depends on the kernel's page cache, not on the code: right after "
+            "pip install, the same code read about 9 MB more peak RSS here, all file-backed, "
+            "until the page cache was dropped (docs/benchmarks.md).",
         ],
     }
     print(render(report))
