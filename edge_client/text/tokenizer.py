@@ -259,15 +259,16 @@ def pieces_of(normalised: str, encoded: bytes | None = None) -> list[str]:
         spaced = spaced.replace("?", " ? ")
     if "!" in spaced and "!!" not in spaced:
         spaced = spaced.replace("!", " ! ")
+    number_dot = _NUMBER_DOT_RE.search(normalised) is not None
+    if number_comma or number_dot:
+        spaced += " "  # lets a last "," or "." come off its word too
     if number_comma:
-        # The space at the end lets a last "," come off its word too.
-        spaced = (spaced + " ").replace(", ", " ")
-    if _NUMBER_DOT_RE.search(normalised) is None:
+        spaced = spaced.replace(", ", " ")
+    if not number_dot:
         return spaced.replace(".", " . ").split()
     if ".." in spaced:
         spaced = spaced.replace("..", " .. ")
-    # The space at the end lets a last "." come off its word too.
-    return (spaced + " ").replace(". ", " . ").split()
+    return spaced.replace(". ", " . ").split()
 
 
 _FIRST_CHAR_KINDS = {

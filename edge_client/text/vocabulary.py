@@ -190,8 +190,8 @@ class Vocabulary:
     def _add_word(self, word: str) -> int:
         """Number a new piece of ASCII letters only: one word token (the usual miss).
 
-        What :meth:`_split` and :meth:`_row` do for such a piece, in one step: a new word
-        is described, staged and numbered as a piece of its own row.
+        What :meth:`_split` and :meth:`_row` do for such a piece, without the pattern and
+        the lookups: the word is described, staged and numbered as a piece of its own row.
         """
         crc = zlib.crc32(word.encode())
         categories = self.lexicon.match(word)
@@ -199,24 +199,7 @@ class Vocabulary:
             known = self._pieces.get(word)  # another thread numbered it meanwhile
             if known is not None:
                 return known
-            description = self._described.get((WORD, categories))
-            if description is None:
-                description = self._description(WORD, categories)
-            staged = self._staged
-            staged.hashes.append(crc)
-            staged.kinds.append(WORD)
-            staged.letters.append(len(word))
-            staged.descriptions.append(description)
-            self._tokens.append(word)
-            row = self._size
-            self._size = row + 1
-            number = self._common + len(self._piece_rows)
-            self._piece_rows.append(row)
-            staged.pieces.append(1)
-            staged.flat.append(row)
-            self._chars += len(word)
-            self._pieces[word] = number  # last: other threads only see complete entries
-            return number
+            return self._add_piece(word, [self._append(word, WORD, crc, len(word), categories)])
 
     def _split(self, piece: str) -> int:
         """Number a piece not seen before, splitting it into tokens (called on a miss)."""
