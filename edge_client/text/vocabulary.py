@@ -92,6 +92,7 @@ class Vocabulary:
         "_common",
         "_described",
         "_flat",
+        "_flat_size",
         "_lengths",
         "_lock",
         "_piece_rows",
@@ -135,6 +136,7 @@ class Vocabulary:
         self._starts = np.zeros(capacity, np.intp)
         self._lengths = np.zeros(capacity, np.intp)
         self._flat = np.zeros(capacity, np.intp)
+        self._flat_size = 0  # entries of _flat in use, staged ones included
         self._size = 0
         for token, kind, crc in ((".", END, BREAK), ("!", EXCLAMATION, _HASH_EXCLAMATION)):
             self._append(token, kind, crc, 0, ())
@@ -219,7 +221,9 @@ class Vocabulary:
         number = self._common + len(self._piece_rows)
         self._piece_rows.append(rows[0] if len(rows) == 1 else -1)
         staged.pieces.append(len(rows))
+        staged.starts.append(self._flat_size)
         staged.flat.extend(rows)
+        self._flat_size += len(rows)
         self._chars += len(piece)
         self._pieces[piece] = number  # last: other threads only see complete entries
         return number
@@ -283,14 +287,12 @@ class Vocabulary:
                 while stop > len(self._starts):
                     self._starts = np.concatenate([self._starts, np.zeros_like(self._starts)])
                     self._lengths = np.concatenate([self._lengths, np.zeros_like(self._lengths)])
-                flat_start = int(self._starts[start - 1] + self._lengths[start - 1]) if start else 0
-                flat_stop = flat_start + len(staged.flat)
-                while flat_stop > len(self._flat):
+                while self._flat_size > len(self._flat):
                     self._flat = np.concatenate([self._flat, np.zeros_like(self._flat)])
-                lengths = np.array(staged.pieces, np.intp)
-                self._lengths[start:stop] = lengths
-                self._starts[start:stop] = flat_start + np.cumsum(lengths) - lengths
-                self._flat[flat_start:flat_stop] = staged.flat
+                # Plain list-to-slice writes: each piece's start was staged with it.
+                self._lengths[start:stop] = staged.pieces
+                self._starts[start:stop] = staged.starts
+                self._flat[self._flat_size - len(staged.flat) : self._flat_size] = staged.flat
             staged.clear()
 
     def _description(self, kind: int, categories: tuple[int, ...]) -> int:
@@ -328,6 +330,7 @@ class Vocabulary:
         self._starts[:count] = np.arange(count)
         self._lengths[:count] = 1
         self._flat[:count] = np.arange(start, stop)
+        self._flat_size = count
         self._chars = sum(map(len, words))
         self._pieces.update(zip(words, range(count), strict=True))
 
@@ -342,7 +345,7 @@ class Vocabulary:
 class _Staged:
     """New tokens' columns and new pieces' rows, not yet written to the NumPy columns."""
 
-    __slots__ = ("descriptions", "flat", "hashes", "kinds", "letters", "pieces")
+    __slots__ = ("descriptions", "flat", "hashes", "kinds", "letters", "pieces", "starts")
 
     def __init__(self) -> None:
         self.hashes: list[int] = []
@@ -350,6 +353,7 @@ class _Staged:
         self.letters: list[int] = []
         self.descriptions: list[int] = []
         self.pieces: list[int] = []  # each new piece's number of tokens
+        self.starts: list[int] = []  # where each one's rows start in the flat rows
         self.flat: list[int] = []  # their rows, piece after piece
 
     def clear(self) -> None:
@@ -357,6 +361,7 @@ class _Staged:
         for column in (self.hashes, self.kinds, self.letters, self.descriptions):
             column.clear()
         self.pieces.clear()
+        self.starts.clear()
         self.flat.clear()
 
 

@@ -271,3 +271,27 @@ def test_dots_commas_and_marks_count_the_same_either_way_they_are_spaced() -> No
         for extra in ("", " 1,000", " 3.5", " 1,000.5", " ١,٢", " ١.٢", " why??", " wow!!"):
             variant = text + extra
             assert same(extract(variant, bigrams=True), extract_reference(variant, bigrams=True))
+
+
+def test_every_piece_keeps_its_tokens_while_the_table_grows() -> None:
+    """Tens of thousands of new pieces, written in batches, keep their own tokens' rows.
+
+    Words, multi-token pieces and token-less pieces are numbered in batches as a profile
+    numbers them, among shipped common words, until the token columns and the flat rows
+    of pieces have grown several times; every piece's rows must still name the tokens the
+    full pattern finds in it.
+    """
+    vocab = Vocabulary(load_lexicon())
+    capacity = len(vocab.kinds)
+    pieces = []
+    for i in range(3 * capacity // 2):
+        word = "zq" + "".join(chr(97 + (i // 26**k) % 26) for k in range(4))
+        pieces += [word, f"{word}-{i}", f"{i}'{word}", ">", "the"] if i % 3 == 0 else [word]
+    batches = [pieces[start : start + 700] for start in range(0, len(pieces), 700)]
+    rows = np.concatenate([vocab.rows(batch) for batch in batches])
+    assert len(vocab.kinds) >= 2 * capacity  # the columns grew
+    names = {row: token for token, _hash, _kind, row in vocab.items()}
+    pattern = full_token_pattern()
+    expected = [token for piece in pieces for token in pattern.findall(piece)]
+    assert [names[row] for row in rows.tolist()] == expected
+    assert vocab.rows(pieces).tolist() == rows.tolist()  # the same rows when seen again
