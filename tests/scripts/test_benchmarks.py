@@ -65,7 +65,7 @@ def check_targets(report: dict[str, Any], names: set[str]) -> None:
         assert entry["passed"] is expected
 
 
-@pytest.mark.parametrize("script", ["bench_speed.py", "bench_accuracy.py"])
+@pytest.mark.parametrize("script", ["bench_speed.py", "bench_accuracy.py", "bench_lookup.py"])
 def test_missing_data_is_skipped_with_reason(script: str, tmp_path: Path) -> None:
     """Without the corpora a script exits 0, prints the reason and writes a skipped JSON."""
     env = {**os.environ, "EDGEPROF_DATA": str(tmp_path / "absent")}
