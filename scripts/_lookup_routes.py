@@ -44,6 +44,11 @@ class ArrayLookup:
     bits : int, optional
         The table has ``2**bits`` slots (default: at least twice the pieces).
 
+    Attributes
+    ----------
+    bits : int
+        The table has ``2**bits`` slots.
+
     Raises
     ------
     ValueError
@@ -53,6 +58,7 @@ class ArrayLookup:
     def __init__(self, numbers: Mapping[str, int], *, bits: int | None = None) -> None:
         if bits is None:
             bits = max(4, (2 * len(numbers)).bit_length())
+        self.bits = bits
         size = 1 << bits
         if size <= len(numbers):
             raise ValueError(f"a table of {size} slots cannot hold {len(numbers)} pieces")
@@ -77,6 +83,11 @@ class ArrayLookup:
         self._inverse_powers = np.ones(1, np.uint64)
         self._is_space = np.zeros(256, np.bool_)
         self._is_space[_SPACE] = True
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the table's keys and values."""
+        return int(self._keys.nbytes + self._values.nbytes)
 
     def hashes(self, line: str) -> npt.NDArray[np.uint64]:
         """The hash of every piece of ``line`` (pieces separated by single spaces)."""

@@ -12,7 +12,9 @@ words):
   :meth:`edge_client.text.vocabulary.Vocabulary.rows` do);
 - **numpy**: the same piece numbers with NumPy alone: the UTF-8 bytes as an array, piece
   spans from the spaces, a polynomial hash per span from one cumulative sum, and a lookup
-  in an open-addressing table (vectorised probing);
+  in an open-addressing table (vectorised probing), once with a table of at least four
+  slots a piece and once with a sparse one of 2**22 slots (64 MB), where almost no lookup
+  probes further than its home slot;
 - **numpy, spans and hashes only**: the numpy route without its table lookup (a lower
   bound of any lookup built on it);
 - **tokenizers**: Hugging Face ``tokenizers`` (a maintained Rust wheel), a ``WordLevel``
@@ -46,6 +48,7 @@ import _bench_common as common
 DEFAULT_OUT = common.REPO_ROOT / "reports" / "bench_lookup.json"
 QUICK_REPEATS = 2
 FULL_REPEATS = 5
+SPARSE_BITS = 22
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,11 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in spaced:
         for piece in line.split():
             numbers.setdefault(piece, len(numbers))
-    table = ArrayLookup(numbers)
+    compact = ArrayLookup(numbers, bits=(4 * len(numbers) - 1).bit_length())
+    sparse = ArrayLookup(numbers, bits=SPARSE_BITS)
     routes: dict[str, Callable[[str], Any]] = {
         "shipped": lambda line: dictionary_numbers(numbers, line),
-        "numpy": table.numbers,
-        "numpy_spans_and_hashes_only": table.hashes,
+        f"numpy_table_2^{compact.bits}": compact.numbers,
+        f"numpy_table_2^{sparse.bits}": sparse.numbers,
+        "numpy_spans_and_hashes_only": compact.hashes,
     }
     tokenizer = word_level_tokenizer(numbers)
     if tokenizer is not None:
@@ -114,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "repeats": repeats,
         "routes": results,
+        "numpy_table_mb": {
+            f"numpy_table_2^{table.bits}": round(table.nbytes / 1e6, 1)
+            for table in (compact, sparse)
+        },
         "tokenizers": _tokenizers_version() if tokenizer is not None else None,
         "notes": [
             "Every piece is known (second-pass conditions): new words cost the same for all.",
@@ -188,6 +197,8 @@ def render(report: Mapping[str, Any]) -> str:
     ]
     headers = ("route", "median us", "p90 us", "pieces/s", "time vs shipped")
     lines.append(common.format_table(headers, rows))
+    sizes = ", ".join(f"{name} {mb} MB" for name, mb in report["numpy_table_mb"].items())
+    lines.append(f"NumPy table sizes (keys and values): {sizes}")
     if "tokenizers" not in report["routes"]:
         lines.append("tokenizers: not installed (pip install tokenizers to include it)")
     return "\n".join(lines)

@@ -90,7 +90,9 @@ def test_quick_run_reports_every_route_against_the_shipped_one(tmp_path: Path) -
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["skipped"] is False and report["texts"]["count"] == 20
     routes = report["routes"]
-    assert {"shipped", "numpy", "numpy_spans_and_hashes_only"} <= set(routes)
+    assert {"shipped", "numpy_table_2^22", "numpy_spans_and_hashes_only"} <= set(routes)
+    assert len([name for name in routes if name.startswith("numpy_table_")]) == 2
+    assert report["numpy_table_mb"]["numpy_table_2^22"] == 67.1
     assert routes["shipped"]["ratio_time_vs_shipped"] == 1.0
     for entry in routes.values():
         assert 0 < entry["median_us"] <= entry["p90_us"]
