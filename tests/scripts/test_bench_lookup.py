@@ -1,12 +1,10 @@
-"""The piece-lookup benchmark's routes give the shipped piece numbers, and its run reports.
+"""The piece-lookup benchmark's routes give the shipped piece numbers.
 
-No timing thresholds: the routes are checked for equal output, the report for its shape.
+Its run on the corpora is smoke-tested with the other benchmarks (``test_benchmarks.py``).
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,12 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
-import _bench_common as common  # noqa: E402 (needs scripts/ on sys.path, set just above)
-from _lookup_routes import ArrayLookup, dictionary_numbers, piece_hash  # noqa: E402 (same)
-
-common.use_repo_imports()
-
-from models import data  # noqa: E402 (needs the repository root on sys.path, set just above)
+from _lookup_routes import ArrayLookup, dictionary_numbers, piece_hash  # noqa: E402 (scripts/ is on sys.path now)
 
 PIECE = st.text(
     alphabet=st.characters(blacklist_categories=("Zs", "Zl", "Zp", "Cc", "Cs")), min_size=1
@@ -66,34 +59,3 @@ def test_span_hashes_are_the_polynomial_hash_of_each_piece() -> None:
     expected = [piece_hash(piece.encode("utf-8")) for piece in pieces]
     assert table.hashes(" ".join(pieces)).tolist() == expected
     assert np.unique(table.hashes(" ".join(pieces))).size == len(pieces)
-
-
-@pytest.mark.skipif(
-    common.data_missing_reason(data.data_dir()) is not None,
-    reason=str(common.data_missing_reason(data.data_dir())),
-)
-@pytest.mark.data
-@pytest.mark.slow
-def test_quick_run_reports_every_route_against_the_shipped_one(tmp_path: Path) -> None:
-    """A quick run checks the routes agree and reports each one's time beside the shipped."""
-    out = tmp_path / "lookup.json"
-    done = subprocess.run(
-        [sys.executable, str(SCRIPTS / "bench_lookup.py"), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,  # a hang guard, not a speed check
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "time vs shipped" in done.stdout
-    report = json.loads(out.read_text(encoding="utf-8"))
-    assert report["skipped"] is False and report["texts"]["count"] == 20
-    routes = report["routes"]
-    assert {"shipped", "numpy_table_2^22", "numpy_spans_and_hashes_only"} <= set(routes)
-    assert len([name for name in routes if name.startswith("numpy_table_")]) == 2
-    assert report["numpy_table_mb"]["numpy_table_2^22"] == 67.1
-    assert routes["shipped"]["ratio_time_vs_shipped"] == 1.0
-    for entry in routes.values():
-        assert 0 < entry["median_us"] <= entry["p90_us"]
-        assert entry["pieces_per_second"] > 0

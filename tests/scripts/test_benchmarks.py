@@ -248,6 +248,25 @@ def test_bench_update_size_reports_bytes_within_budget(tmp_path: Path) -> None:
     assert style["ratio_plain_to_baseline"] < 0.1
 
 
+@needs_data
+@pytest.mark.data
+@pytest.mark.slow
+def test_bench_lookup_quick_reports_every_route_beside_the_shipped_one(tmp_path: Path) -> None:
+    """A quick lookup run checks the routes agree and times each beside the shipped one."""
+    out = tmp_path / "lookup.json"
+    assert "time vs shipped" in run_script("bench_lookup.py", out, "--quick")
+    report = load(out)
+    assert report["skipped"] is False and report["texts"]["count"] == 20
+    routes = report["routes"]
+    assert {"shipped", "numpy_table_2^22", "numpy_spans_and_hashes_only"} <= set(routes)
+    assert len([name for name in routes if name.startswith("numpy_table_")]) == 2
+    assert report["numpy_table_mb"]["numpy_table_2^22"] == 67.1
+    assert routes["shipped"]["ratio_time_vs_shipped"] == 1.0
+    for entry in routes.values():
+        assert 0 < entry["median_us"] <= entry["p90_us"]
+        assert entry["pieces_per_second"] > 0
+
+
 def test_speed_children_cache_bytecode_whatever_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
