@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ArrayLookup", "dictionary_numbers", "word_level_tokenizer"]
+__all__ = ["ArrayLookup", "dictionary_numbers", "piece_hash", "word_level_tokenizer"]
 
 _MASK = (1 << 64) - 1
 _BASE = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2**64
