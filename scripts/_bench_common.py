@@ -7,6 +7,7 @@ Used by ``scripts/bench_speed.py`` and ``scripts/bench_accuracy.py``; not a publ
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -252,6 +253,40 @@ def write_json(path: Path, payload: Mapping[str, Any]) -> None:
     """Write ``payload`` as indented JSON, creating the parent folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+
+
+def pinned_arguments(
+    description: str, default_out: Path, argv: Sequence[str] | None
+) -> tuple[argparse.Namespace, int | None]:
+    """Parse ``--quick``, ``--out`` and ``--cpu``, then pin to one core before NumPy loads.
+
+    The repository root is on ``sys.path`` afterwards, so the script may import its modules.
+
+    Returns
+    -------
+    args : argparse.Namespace
+        ``quick``, ``out`` and ``cpu``.
+    cpu : int or None
+        The CPU pinned to (see :func:`pin_one_core`).
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="20 texts, 2 repeats (smoke run)")
+    parser.add_argument("--out", type=Path, default=default_out, help="JSON report path")
+    parser.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: lowest)")
+    args = parser.parse_args(argv)
+    # Pin and cap threads before anything imports NumPy; the repository's own modules are
+    # imported only then (and once the repository root is on sys.path).
+    cpu = pin_one_core(args.cpu)
+    use_repo_imports()
+    return args, cpu
+
+
+def publish(path: Path, report: Mapping[str, Any], text: str) -> int:
+    """Print ``text`` (the report's tables), write ``report`` as JSON, say where; exit code 0."""
+    print(text)
+    write_json(path, report)
+    print(f"\nwrote {path}")
+    return 0
 
 
 def write_skipped(path: Path, script: str, reason: str) -> int:

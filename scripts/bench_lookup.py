@@ -35,12 +35,10 @@ Run from the repository root::
 
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import _bench_common as common
@@ -53,13 +51,9 @@ SPARSE_BITS = 22
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20 texts, 2 repeats (smoke run)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON report path")
-    parser.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: lowest)")
-    args = parser.parse_args(argv)
-    cpu = common.pin_one_core(args.cpu)  # before NumPy is imported
-    common.use_repo_imports()
+    args, cpu = common.pinned_arguments(
+        (__doc__ or "").splitlines()[0], DEFAULT_OUT, argv
+    )
     from models import data
 
     reason = common.data_missing_reason(data.data_dir())
@@ -132,10 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "text; a real one would also compare the bytes of every hit.",
         ],
     }
-    print(render(report))
-    common.write_json(args.out, report)
-    print(f"wrote {args.out}")
-    return 0
+    return common.publish(args.out, report, render(report))
 
 
 def check_equal(routes: Mapping[str, Callable[[str], Any]], spaced: Sequence[str]) -> None:

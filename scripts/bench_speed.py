@@ -34,7 +34,6 @@ JSON saying so and exits 0. Needs the ``dev`` extra (empath, vaderSentiment).
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -530,15 +529,9 @@ def render(report: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20 texts, 2 repeats (smoke run)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON report path")
-    parser.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: lowest)")
-    args = parser.parse_args(argv)
-    # Pin and cap threads before anything imports NumPy; the repository's own modules are
-    # imported only then (and once the repository root is on sys.path).
-    cpu = common.pin_one_core(args.cpu)
-    common.use_repo_imports()
+    args, cpu = common.pinned_arguments(
+        (__doc__ or "").splitlines()[0], DEFAULT_OUT, argv
+    )
     from models import data
 
     reason = common.data_missing_reason(data.data_dir())
@@ -617,10 +610,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "until the page cache was dropped (docs/benchmarks.md).",
         ],
     }
-    print(render(report))
-    common.write_json(args.out, report)
-    print(f"\nwrote {args.out}")
-    return 0
+    return common.publish(args.out, report, render(report))
 
 
 if __name__ == "__main__":
